@@ -1,0 +1,3 @@
+"""Placeholder entry point: benchmarks arrive with the benchmark suite."""
+
+raise SystemExit("no benchmarks yet")

@@ -1,0 +1,318 @@
+"""Kalshi's Trade API v2 endpoints that the RFQ flow uses, under ``/trade-api/v2``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from kalshi_sandbox.api import wire
+from kalshi_sandbox.api.auth import Authenticator
+from kalshi_sandbox.api.http import empty_response, json_response, read_json
+from kalshi_sandbox.domain.errors import QueryValidationError
+from kalshi_sandbox.domain.market import MarketStatus
+from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery
+from kalshi_sandbox.domain.quote import QuoteStatus
+from kalshi_sandbox.domain.rfq import RfqStatus
+from kalshi_sandbox.service.exchange import Actor, Exchange, QuoteFilter, RfqFilter
+from kalshi_sandbox.settings import Settings
+
+PREFIX = "/trade-api/v2"
+LEGACY_USER_AGENT = "OpenAPI-Generator/3.2.0/python"
+
+MARKET_STATUS_FILTER: dict[str, tuple[str, ...]] = {
+    "unopened": (MarketStatus.INITIALIZED.value, MarketStatus.INACTIVE.value),
+    "open": (MarketStatus.ACTIVE.value,),
+    "paused": (),
+    "closed": (MarketStatus.CLOSED.value,),
+    "settled": (MarketStatus.DETERMINED.value, MarketStatus.FINALIZED.value,
+                MarketStatus.AMENDED.value, MarketStatus.DISPUTED.value),
+}
+
+
+class TradeApi:
+    """Request handlers bound to one exchange."""
+
+    def __init__(self, exchange: Exchange, authenticator: Authenticator,
+                 settings: Settings) -> None:
+        self.exchange = exchange
+        self.auth = authenticator
+        self.settings = settings
+
+    async def actor(self, request: Request) -> Actor:
+        """Authenticate a request by its signature over the path as sent on the wire."""
+        scope = request.scope
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        return await self.auth.authenticate(
+            request.headers, scope["method"], raw_path.decode("latin-1"),
+            scope["query_string"].decode("latin-1"),
+        )
+
+    def legacy(self, request: Request) -> bool:
+        """Return True if ``accepted_side`` should be rendered for kalshi-python 3.2.0."""
+        mode = self.settings.legacy_accepted_side
+        if mode == "auto":
+            return request.headers.get("user-agent", "").startswith(LEGACY_USER_AGENT)
+        return mode == "always"
+
+    # Identity -------------------------------------------------------------------------------
+
+    async def communications_id(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        return json_response({"communications_id": actor.communications_id})
+
+    # RFQs -----------------------------------------------------------------------------------
+
+    async def create_rfq(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        cmd = wire.parse_create_rfq(await read_json(request, "CreateRFQRequest"),
+                                    whole_contracts=self.settings.whole_contracts)
+        rfq = await self.exchange.create_rfq(actor, cmd)
+        return json_response({"id": rfq.id}, 201)
+
+    async def list_rfqs(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        params = request.query_params
+        op = "GetRFQs"
+        limit = wire.query_int(params, "limit", op, default=100, low=1, high=100)
+        status = wire.query_choice(params, "status", op, wire.RFQ_STATUSES)
+        user_filter = wire.query_choice(params, "user_filter", op, ("self",))
+        creator = params.get("creator_user_id") or None
+        if creator is not None:
+            wire.check_uuid(creator, "creator_user_id")
+        flt = RfqFilter(
+            limit=limit, after=wire.decode_cursor(params, op),
+            market_ticker=params.get("market_ticker") or None,
+            event_ticker=params.get("event_ticker") or None,
+            status=RfqStatus(status) if status else None, creator_user_id=creator,
+            subaccount=wire.query_optional_int(params, "subaccount", op, low=0, high=63),
+            only_mine=user_filter == "self",
+        )
+        rfqs, cursor = wire.page(await self.exchange.list_rfqs(actor, flt), limit,
+                                 lambda r: (r.created_ts, r.id))
+        return json_response({"rfqs": [wire.render_rfq(r, actor.user_id) for r in rfqs],
+                              "cursor": cursor})
+
+    async def get_rfq(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        rfq_id = wire.check_uuid(request.path_params["rfq_id"], "rfq_id")
+        rfq = await self.exchange.get_rfq(actor, rfq_id)
+        return json_response({"rfq": wire.render_rfq(rfq, actor.user_id)})
+
+    async def delete_rfq(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        rfq_id = wire.check_uuid(request.path_params["rfq_id"], "rfq_id")
+        await self.exchange.delete_rfq(actor, rfq_id)
+        return empty_response()
+
+    # Quotes ---------------------------------------------------------------------------------
+
+    async def create_quote(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        cmd = wire.parse_create_quote(await read_json(request, "CreateQuoteRequest"))
+        quote = await self.exchange.create_quote(actor, cmd)
+        return json_response({"id": quote.id}, 201)
+
+    async def list_quotes(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        params = request.query_params
+        op = "GetQuotes"
+        limit = wire.query_int(params, "limit", op, default=500, low=1, high=500)
+        status = wire.query_choice(params, "status", op, wire.QUOTE_STATUSES)
+        rfq_id = params.get("rfq_id") or None
+        if rfq_id is not None:
+            wire.check_uuid(rfq_id, "rfq_id")
+        flt = QuoteFilter(
+            limit=limit, after=wire.decode_cursor(params, op),
+            status=QuoteStatus(status) if status else None, rfq_id=rfq_id,
+            only_mine=wire.query_choice(params, "user_filter", op, ("self",)) == "self",
+            only_my_rfqs=wire.query_choice(params, "rfq_user_filter", op,
+                                           ("self",)) == "self",
+            legacy_creator_user_id=params.get("quote_creator_user_id") or None,
+            legacy_rfq_creator_user_id=params.get("rfq_creator_user_id") or None,
+            min_updated=wire.unix_seconds(params, "min_ts", op),
+            max_updated=wire.unix_seconds(params, "max_ts", op),
+        )
+        quotes, cursor = wire.page(await self.exchange.list_quotes(actor, flt), limit,
+                                   lambda q: (q.created_ts, q.id))
+        legacy = self.legacy(request)
+        return json_response({
+            "quotes": [wire.render_quote(q, actor.user_id, legacy=legacy) for q in quotes],
+            "cursor": cursor,
+        })
+
+    def _ids(self, request: Request) -> tuple[str, str | None]:
+        params = request.path_params
+        quote_id = wire.check_uuid(params["quote_id"], "quote_id")
+        rfq_id = params.get("rfq_id")
+        return quote_id, None if rfq_id is None else wire.check_uuid(rfq_id, "rfq_id")
+
+    async def get_quote(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        quote_id, rfq_id = self._ids(request)
+        quote = await self.exchange.get_quote(actor, quote_id, rfq_id)
+        return json_response({"quote": wire.render_quote(quote, actor.user_id,
+                                                         legacy=self.legacy(request))})
+
+    async def delete_quote(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        quote_id, rfq_id = self._ids(request)
+        await self.exchange.delete_quote(actor, quote_id, rfq_id)
+        return empty_response()
+
+    async def accept_quote(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        quote_id, rfq_id = self._ids(request)
+        side = wire.parse_accepted_side(await read_json(request, "AcceptQuoteRequest"))
+        await self.exchange.accept_quote(actor, quote_id, side, rfq_id)
+        return empty_response()
+
+    async def confirm_quote(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        quote_id, rfq_id = self._ids(request)
+        # The body is optional and ignored: empty, {} or any JSON object.
+        await read_json(request, "ConfirmQuoteRequest", allow_empty=True)
+        await self.exchange.confirm_quote(actor, quote_id, rfq_id)
+        return empty_response()
+
+    # Markets and exchange -------------------------------------------------------------------
+
+    async def list_markets(self, request: Request) -> Response:
+        params = request.query_params
+        op = "GetMarkets"
+        limit = wire.query_int(params, "limit", op, default=100, low=1, high=1000)
+        position = wire.decode_cursor(params, op)
+        status = wire.query_choice(params, "status", op, tuple(MARKET_STATUS_FILTER))
+        mve = wire.query_choice(params, "mve_filter", op, ("only", "exclude"))
+        tickers = params.get("tickers")
+        query = MarketQuery(
+            limit=limit + 1,
+            after=position[1] if position else None,
+            event_ticker=params.get("event_ticker") or None,
+            series_ticker=params.get("series_ticker") or None,
+            statuses=MARKET_STATUS_FILTER[status] if status else None,
+            tickers=tuple(t for t in tickers.split(",") if t) if tickers else None,
+            mve=None if mve is None else mve == "only",
+        )
+        markets, cursor = wire.page(await self.exchange.list_markets(query), limit,
+                                    lambda m: (0, m.ticker))
+        return json_response({"markets": [wire.render_market(m) for m in markets],
+                              "cursor": cursor})
+
+    async def get_market(self, request: Request) -> Response:
+        market = await self.exchange.get_market(request.path_params["ticker"])
+        return json_response({"market": wire.render_market(market)})
+
+    async def exchange_status(self, request: Request) -> Response:
+        return json_response({"exchange_active": True, "trading_active": True,
+                              "intra_exchange_transfers_active": True})
+
+    # Portfolio ------------------------------------------------------------------------------
+
+    def _portfolio_query(self, request: Request, actor: Actor, op: str) -> PortfolioQuery:
+        params = request.query_params
+        limit = wire.query_int(params, "limit", op, default=100, low=1, high=1000)
+        return PortfolioQuery(
+            user_id=actor.user_id, limit=limit + 1, after=wire.decode_cursor(params, op),
+            ticker=params.get("ticker") or None,
+            event_ticker=params.get("event_ticker") or None,
+            order_id=params.get("order_id") or None,
+            subaccount=wire.query_optional_int(params, "subaccount", op, low=0, high=63),
+            min_ts=wire.unix_seconds(params, "min_ts", op),
+            max_ts=wire.unix_seconds(params, "max_ts", op),
+        )
+
+    async def balance(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        params = request.query_params
+        subaccount = wire.query_int(params, "subaccount", "GetBalance", default=0, low=0,
+                                    high=63)
+        micros, updated = await self.exchange.balance(actor, subaccount)
+        positions = await self.exchange.positions(actor, PortfolioQuery(
+            user_id=actor.user_id, limit=100_000, subaccount=subaccount))
+        value = sum(p.exposure for p in positions)
+        return json_response(wire.render_balance(micros, value, updated))
+
+    async def positions(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        query = self._portfolio_query(request, actor, "GetPositions")
+        count_filter = request.query_params.get("count_filter")
+        if count_filter:
+            for item in count_filter.split(","):
+                if item not in ("position", "total_traded"):
+                    raise QueryValidationError(
+                        "Parameter validation failed for GetPositions: count_filter must "
+                        "list position and/or total_traded"
+                    )
+        items = await self.exchange.positions(actor, query)
+        if count_filter:
+            keep = count_filter.split(",")
+            items = [p for p in items
+                     if ("position" in keep and p.position)
+                     or ("total_traded" in keep and p.total_traded)]
+        limit = query.limit - 1
+        positions, cursor = wire.page(items, limit, lambda p: (0, p.ticker))
+        markets = {m.ticker: m.event_ticker for m in await self.exchange.list_markets(
+            MarketQuery(limit=100_000, tickers=tuple({p.ticker for p in positions})))}
+        return json_response({
+            "market_positions": [wire.render_position(p) for p in positions],
+            "event_positions": wire.render_event_positions(positions, markets),
+            "cursor": cursor,
+        })
+
+    async def fills(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        query = self._portfolio_query(request, actor, "GetFills")
+        fills, cursor = wire.page(await self.exchange.fills(actor, query), query.limit - 1,
+                                  lambda f: (f.created_ts, f.fill_id))
+        return json_response({"fills": [wire.render_fill(f) for f in fills], "cursor": cursor})
+
+    async def orders(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        query = self._portfolio_query(request, actor, "GetOrders")
+        status = wire.query_choice(request.query_params, "status", "GetOrders",
+                                   ("resting", "canceled", "executed"))
+        if status is not None:
+            query = replace(query, status=status)
+        orders, cursor = wire.page(await self.exchange.orders(actor, query), query.limit - 1,
+                                   lambda o: (o.created_ts, o.order_id))
+        return json_response({"orders": [wire.render_order(o) for o in orders],
+                              "cursor": cursor})
+
+    async def order(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        order = await self.exchange.order(actor, request.path_params["order_id"])
+        return json_response({"order": wire.render_order(order)})
+
+    def routes(self) -> list[BaseRoute]:
+        """Return every route with its full path."""
+        comm = PREFIX + "/communications"
+        scoped = comm + "/rfqs/{rfq_id}/quotes/{quote_id}"
+        bare = comm + "/quotes/{quote_id}"
+        return [
+            Route(comm + "/id", self.communications_id, methods=["GET"]),
+            Route(comm + "/rfqs", self.list_rfqs, methods=["GET"]),
+            Route(comm + "/rfqs", self.create_rfq, methods=["POST"]),
+            Route(comm + "/rfqs/{rfq_id}", self.get_rfq, methods=["GET"]),
+            Route(comm + "/rfqs/{rfq_id}", self.delete_rfq, methods=["DELETE"]),
+            Route(scoped, self.get_quote, methods=["GET"]),
+            Route(scoped, self.delete_quote, methods=["DELETE"]),
+            Route(scoped + "/accept", self.accept_quote, methods=["PUT"]),
+            Route(scoped + "/confirm", self.confirm_quote, methods=["PUT"]),
+            Route(comm + "/quotes", self.list_quotes, methods=["GET"]),
+            Route(comm + "/quotes", self.create_quote, methods=["POST"]),
+            Route(bare, self.get_quote, methods=["GET"]),
+            Route(bare, self.delete_quote, methods=["DELETE"]),
+            Route(bare + "/accept", self.accept_quote, methods=["PUT"]),
+            Route(bare + "/confirm", self.confirm_quote, methods=["PUT"]),
+            Route(PREFIX + "/markets", self.list_markets, methods=["GET"]),
+            Route(PREFIX + "/markets/{ticker}", self.get_market, methods=["GET"]),
+            Route(PREFIX + "/exchange/status", self.exchange_status, methods=["GET"]),
+            Route(PREFIX + "/portfolio/balance", self.balance, methods=["GET"]),
+            Route(PREFIX + "/portfolio/positions", self.positions, methods=["GET"]),
+            Route(PREFIX + "/portfolio/fills", self.fills, methods=["GET"]),
+            Route(PREFIX + "/portfolio/orders", self.orders, methods=["GET"]),
+            Route(PREFIX + "/portfolio/orders/{order_id}", self.order, methods=["GET"]),
+        ]

@@ -1,0 +1,208 @@
+"""The one place that wires concrete storage, clock, hub and front doors into an app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+
+from kalshi_sandbox.api.auth import Authenticator
+from kalshi_sandbox.api.http import (
+    http_error_handler,
+    internal_error_handler,
+    sandbox_error_handler,
+)
+from kalshi_sandbox.api.routes import TradeApi
+from kalshi_sandbox.control.routes import ControlApi
+from kalshi_sandbox.domain.clock import Clock, ManualClock, SystemClock
+from kalshi_sandbox.domain.errors import SandboxError
+from kalshi_sandbox.domain.money import parse_dollars
+from kalshi_sandbox.domain.quote import QuoteStatus
+from kalshi_sandbox.service.admin import Admin, MarketSpec
+from kalshi_sandbox.service.bus import Hub
+from kalshi_sandbox.service.exchange import Exchange, Rules
+from kalshi_sandbox.service.ids import IdGenerator
+from kalshi_sandbox.service.keys import public_pem_of
+from kalshi_sandbox.service.ports import Store
+from kalshi_sandbox.service.scheduler import Scheduler
+from kalshi_sandbox.settings import Settings
+from kalshi_sandbox.storage.sqlite import SqliteStore
+
+log = logging.getLogger("kalshi_sandbox")
+
+DEMO_MARKETS = (
+    MarketSpec(ticker="KXSANDBOX-26DEC31-T50", title="Will the sandbox index close above 50?",
+               subtitle="Above 50", price_level_structure="linear_cent"),
+    MarketSpec(ticker="KXSANDBOXHVM-26DEC31-B100", title="Sandbox high-volatility market",
+               subtitle="Between 100 and 101", hvm=True,
+               price_level_structure="tapered_deci_cent"),
+    MarketSpec(ticker="KXSANDBOXFINE-26DEC31-T25", title="Sandbox sub-penny market",
+               subtitle="Above 25", price_level_structure="deci_cent"),
+)
+DEMO_ACCOUNTS = ("requester", "maker")
+MANIFEST = "demo-accounts.json"
+
+
+@dataclass
+class DemoAccount:
+    """A seeded account whose private key lives in the data directory."""
+
+    name: str
+    user_id: str
+    key_id: str
+    key_path: str
+    balance_dollars: str
+
+
+@dataclass
+class Sandbox:
+    """A wired sandbox: its parts and the ASGI app that serves them."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    hub: Hub
+    exchange: Exchange
+    admin: Admin
+    scheduler: Scheduler
+    authenticator: Authenticator
+    app: Starlette = field(init=False)
+    demo: list[DemoAccount] = field(default_factory=list)
+    on_ready: Callable[[Sandbox], None] | None = None
+
+    async def start(self) -> None:
+        """Open the database, restore timers, seed if empty, and start firing timers."""
+        await self.store.open()
+        if self.settings.flush_open_quotes_on_restart:
+            async with self.store.transaction() as tx:
+                flushed = await tx.delete_quotes_in(QuoteStatus.OPEN)
+            if flushed:
+                log.info("forgot %d open quotes, as a Kalshi server roll does", flushed)
+        await self.restore_timers()
+        if self.settings.seed:
+            async with self.store.transaction() as tx:
+                empty = not await tx.list_accounts()
+            if empty:
+                await self.seed()
+            else:
+                self.demo = load_manifest(self.data_dir)
+        self.scheduler.start()
+        if self.on_ready is not None:
+            self.on_ready(self)
+
+    async def stop(self) -> None:
+        """Stop firing timers and close the database."""
+        await self.scheduler.stop()
+        await self.store.close()
+
+    async def restore_timers(self) -> None:
+        """Load every pending timer from the database into the scheduler."""
+        self.scheduler.clear()
+        async with self.store.transaction() as tx:
+            self.scheduler.add(await tx.pending_timers())
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings.data_dir)
+
+    async def seed(self) -> dict[str, Any]:
+        """Create the demo markets and accounts, reusing demo keys already on disk."""
+        for spec in DEMO_MARKETS:
+            await self.admin.create_market(spec)
+        balance = parse_dollars(self.settings.seed_balance_dollars)
+        previous = {d.name: d for d in load_manifest(self.data_dir)}
+        keys_dir = self.data_dir / "keys"
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        demo = []
+        for name in DEMO_ACCOUNTS:
+            path = keys_dir / f"{name}.pem"
+            old = previous.get(name)
+            if old is not None and path.exists():
+                created = await self.admin.create_account(
+                    name, balance, public_key_pem=public_pem_of(path.read_text()),
+                    key_id=old.key_id, user_id=old.user_id)
+            else:
+                created = await self.admin.create_account(name, balance)
+                assert created.private_key_pem is not None
+                path.write_text(created.private_key_pem)
+                os.chmod(path, 0o600)
+            demo.append(DemoAccount(name, created.account.user_id, created.key.key_id,
+                                    str(path), self.settings.seed_balance_dollars))
+        self.demo = demo
+        (self.data_dir / MANIFEST).write_text(json.dumps([d.__dict__ for d in demo], indent=2))
+        return {"markets": [m.ticker for m in DEMO_MARKETS],
+                "accounts": [d.__dict__ for d in demo]}
+
+
+def load_manifest(data_dir: Path) -> list[DemoAccount]:
+    """Read the demo accounts written by an earlier seed, if any."""
+    path = data_dir / MANIFEST
+    if not path.exists():
+        return []
+    try:
+        return [DemoAccount(**item) for item in json.loads(path.read_text())]
+    except (ValueError, TypeError):
+        return []
+
+
+def make_clock(settings: Settings) -> Clock:
+    """Return the clock the settings ask for."""
+    if settings.clock == "manual":
+        return ManualClock()
+    return SystemClock(settings.clock_speed)
+
+
+def build(settings: Settings, *, store: Store | None = None, clock: Clock | None = None,
+          ids: IdGenerator | None = None) -> Sandbox:
+    """Wire a sandbox from ``settings``; parts may be injected (tests, embedding)."""
+    settings.validate()
+    store = store or SqliteStore(settings.database_path)
+    clock = clock or make_clock(settings)
+    hub = Hub()
+    exchange = Exchange(store, clock, hub, Rules.from_settings(settings), ids)
+    scheduler = Scheduler(clock, exchange.fire)
+    exchange.timers = scheduler
+    admin = Admin(exchange)
+    # Signature freshness is measured in real time: a manual or sped-up clock governs the
+    # exchange's timers, not how old a client's wall-clock timestamp may be.
+    authenticator = Authenticator(
+        admin, SystemClock(),
+        past_tolerance_ms=int(settings.timestamp_past_tolerance * 1000),
+        future_tolerance_ms=int(settings.timestamp_future_tolerance * 1000),
+    )
+    sandbox = Sandbox(settings, store, clock, hub, exchange, admin, scheduler, authenticator)
+    admin.on_reset(authenticator.clear)
+    admin.on_reset(scheduler.clear)
+    trade = TradeApi(exchange, authenticator, settings)
+    control = ControlApi(admin, scheduler, settings.admin_token,
+                         reseed=sandbox.seed if settings.seed else None)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await sandbox.start()
+        try:
+            yield
+        finally:
+            await sandbox.stop()
+
+    sandbox.app = Starlette(
+        routes=[*trade.routes(), *control.routes()],
+        exception_handlers={
+            SandboxError: sandbox_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+        lifespan=lifespan,
+    )
+    return sandbox
+
+
+__all__ = ["DEMO_MARKETS", "DemoAccount", "Sandbox", "build"]

@@ -1,0 +1,308 @@
+"""The sandbox's own API under ``/sandbox/v1``: accounts, markets, clock, reset.
+
+Open to loopback callers; when an admin token is configured, every caller must present it as
+``Authorization: Bearer <token>`` (and may then come from anywhere).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from kalshi_sandbox.api.http import json_response, read_json
+from kalshi_sandbox.api.wire import Body, render_market
+from kalshi_sandbox.domain.clock import (
+    MICROS,
+    ManualClock,
+    SystemClock,
+    format_instant,
+    parse_instant,
+)
+from kalshi_sandbox.domain.errors import Forbidden, InvalidParameters, Unauthorized
+from kalshi_sandbox.domain.market import MarketStatus, PriceRange
+from kalshi_sandbox.domain.money import (
+    MoneyFormatError,
+    format_money,
+    parse_dollars,
+    parse_price,
+)
+from kalshi_sandbox.service.admin import AccountView, Admin, MarketSpec
+from kalshi_sandbox.service.scheduler import Scheduler
+
+PREFIX = "/sandbox/v1"
+LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _dollars(text: str, name: str) -> int:
+    try:
+        return parse_dollars(text, what=name)
+    except MoneyFormatError as exc:
+        raise InvalidParameters(str(exc)) from None
+
+
+def render_account(view: AccountView) -> dict[str, Any]:
+    """Render an account for the control plane (private ids included)."""
+    return {
+        "user_id": view.account.user_id,
+        "name": view.account.name,
+        "communications_id": view.account.communications_id,
+        "key_ids": [k.key_id for k in view.keys],
+        "balance_dollars": format_money(view.balance),
+        "created_ts": format_instant(view.account.created_ts),
+    }
+
+
+class ControlApi:
+    """Handlers of the control plane."""
+
+    def __init__(self, admin: Admin, scheduler: Scheduler, admin_token: str,
+                 reseed: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> None:
+        self.admin = admin
+        self.scheduler = scheduler
+        self.token = admin_token
+        self.reseed = reseed
+
+    def guard(self, handler: Handler) -> Handler:
+        """Wrap ``handler`` with the loopback/token check."""
+
+        async def guarded(request: Request) -> Response:
+            if self.token:
+                header = request.headers.get("authorization", "")
+                if not hmac.compare_digest(header, f"Bearer {self.token}"):
+                    raise Unauthorized("the control plane needs 'Authorization: Bearer <token>'",
+                                       code="unauthorized", message="unauthorized")
+            elif request.client is None or request.client.host not in LOOPBACK:
+                raise Forbidden("the control plane is open to loopback callers only; "
+                                "set an admin token to allow remote callers")
+            return await handler(request)
+
+        return guarded
+
+    async def health(self, request: Request) -> Response:
+        clock = self.admin.clock
+        return json_response({
+            "status": "ok",
+            "clock": "manual" if clock.manual else "system",
+            "now": format_instant(clock.now()),
+            "pending_timers": len(self.scheduler),
+        })
+
+    # Accounts -------------------------------------------------------------------------------
+
+    async def create_account(self, request: Request) -> Response:
+        body = Body(await read_json(request, "CreateAccountRequest"), "CreateAccountRequest")
+        balance_text = body.string("balance_dollars")
+        created = await self.admin.create_account(
+            body.required_string("name"),
+            _dollars(balance_text, "balance_dollars") if balance_text is not None else 0,
+            public_key_pem=body.string("public_key_pem"),
+            key_id=body.string("key_id"),
+        )
+        data: dict[str, Any] = {
+            "user_id": created.account.user_id,
+            "name": created.account.name,
+            "communications_id": created.account.communications_id,
+            "key_id": created.key.key_id,
+            "balance_dollars": format_money(created.balance),
+        }
+        if created.private_key_pem is not None:
+            data["private_key_pem"] = created.private_key_pem
+        return json_response(data, 201)
+
+    async def list_accounts(self, request: Request) -> Response:
+        return json_response({"accounts": [render_account(v)
+                                           for v in await self.admin.list_accounts()]})
+
+    async def get_account(self, request: Request) -> Response:
+        view = await self.admin.get_account(request.path_params["user_id"])
+        return json_response({"account": render_account(view)})
+
+    async def add_key(self, request: Request) -> Response:
+        body = Body(await read_json(request, "AddKeyRequest", allow_empty=True), "AddKeyRequest")
+        key, private = await self.admin.add_key(request.path_params["user_id"],
+                                                body.string("public_key_pem"))
+        data: dict[str, Any] = {"key_id": key.key_id, "user_id": key.user_id}
+        if private is not None:
+            data["private_key_pem"] = private
+        return json_response(data, 201)
+
+    async def set_balance(self, request: Request) -> Response:
+        body = Body(await read_json(request, "SetBalanceRequest"), "SetBalanceRequest")
+        micros = _dollars(body.required_string("balance_dollars"), "balance_dollars")
+        subaccount = body.integer("subaccount") or 0
+        await self.admin.set_balance(request.path_params["user_id"], micros, subaccount)
+        return json_response({"balance_dollars": format_money(micros),
+                              "subaccount": subaccount})
+
+    # Markets --------------------------------------------------------------------------------
+
+    async def create_market(self, request: Request) -> Response:
+        data = await read_json(request, "CreateMarketRequest")
+        body = Body(data, "CreateMarketRequest")
+        status = body.string("status")
+        ranges = data.get("price_ranges")
+        market = await self.admin.create_market(MarketSpec(
+            ticker=body.required_string("ticker"),
+            event_ticker=body.string("event_ticker"),
+            series_ticker=body.string("series_ticker"),
+            title=body.string("title"),
+            subtitle=body.string("subtitle") or "",
+            status=_market_status(status) if status else MarketStatus.ACTIVE,
+            hvm=body.boolean("hvm"),
+            price_level_structure=body.string("price_level_structure") or "linear_cent",
+            price_ranges=_ranges(ranges) if ranges is not None else None,
+            open_time=_instant(body.string("open_time")),
+            close_time=_instant(body.string("close_time")),
+            mve_collection_ticker=body.string("mve_collection_ticker"),
+        ))
+        return json_response(_market(market), 201)
+
+    async def list_markets(self, request: Request) -> Response:
+        return json_response({"markets": [_market(m) for m in await self.admin.list_markets()]})
+
+    async def update_market(self, request: Request) -> Response:
+        body = Body(await read_json(request, "UpdateMarketRequest"), "UpdateMarketRequest")
+        status = body.string("status")
+        market = await self.admin.update_market(
+            request.path_params["ticker"],
+            status=_market_status(status) if status else None,
+            hvm=body.boolean("hvm"),
+            result=body.string("result"),
+        )
+        return json_response(_market(market))
+
+    # Clock and reset ------------------------------------------------------------------------
+
+    async def get_clock(self, request: Request) -> Response:
+        return json_response(self._clock_state())
+
+    def _clock_state(self) -> dict[str, Any]:
+        clock = self.admin.clock
+        due = self.scheduler.next_due()
+        state: dict[str, Any] = {
+            "mode": "manual" if clock.manual else "system",
+            "now": format_instant(clock.now()),
+            "now_ms": clock.now() // 1000,
+            "next_timer": None if due is None else format_instant(due),
+            "pending_timers": len(self.scheduler),
+        }
+        if isinstance(clock, SystemClock):
+            state["speed"] = clock.speed
+        return state
+
+    async def advance_clock(self, request: Request) -> Response:
+        clock = self.admin.clock
+        if not isinstance(clock, ManualClock):
+            raise InvalidParameters("the clock is not manual; start the server with "
+                                    "--clock manual to advance it")
+        data = await read_json(request, "AdvanceClockRequest")
+        seconds, to = data.get("seconds"), data.get("to")
+        if (seconds is None) == (to is None):
+            raise InvalidParameters("give exactly one of seconds or to")
+        if seconds is not None:
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float | str):
+                raise InvalidParameters("seconds must be a number")
+            try:
+                micros = parse_price(str(seconds), what="seconds") * (MICROS // 10_000)
+            except MoneyFormatError as exc:
+                raise InvalidParameters(str(exc)) from None
+            target = clock.now() + micros
+        else:
+            if not isinstance(to, str):
+                raise InvalidParameters("to must be an RFC 3339 timestamp")
+            target = _instant(to) or 0
+            if target < clock.now():
+                raise InvalidParameters("the clock cannot move backwards")
+        fired = await self.scheduler.advance_to(target)
+        return json_response({**self._clock_state(), "fired_timers": fired})
+
+    async def set_speed(self, request: Request) -> Response:
+        clock = self.admin.clock
+        if not isinstance(clock, SystemClock):
+            raise InvalidParameters("the speed factor applies to the system clock only")
+        data = await read_json(request, "ClockSpeedRequest")
+        speed = data.get("speed")
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0:
+            raise InvalidParameters("speed must be a positive number")
+        clock.set_speed(float(speed))
+        self.scheduler.add(())
+        return json_response(self._clock_state())
+
+    async def reset(self, request: Request) -> Response:
+        data = await read_json(request, "ResetRequest", allow_empty=True)
+        seed = data.get("seed", False)
+        if not isinstance(seed, bool):
+            raise InvalidParameters("seed must be a boolean")
+        await self.admin.reset()
+        result: dict[str, Any] = {"reset": True}
+        if seed:
+            if self.reseed is None:
+                raise InvalidParameters("this server has no demo seed")
+            result["seed"] = await self.reseed()
+        return json_response(result)
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the control plane's routes."""
+        g = self.guard
+        p = PREFIX
+        return [
+            Route(p + "/health", g(self.health), methods=["GET"]),
+            Route(p + "/accounts", g(self.create_account), methods=["POST"]),
+            Route(p + "/accounts", g(self.list_accounts), methods=["GET"]),
+            Route(p + "/accounts/{user_id}", g(self.get_account), methods=["GET"]),
+            Route(p + "/accounts/{user_id}/keys", g(self.add_key), methods=["POST"]),
+            Route(p + "/accounts/{user_id}/balance", g(self.set_balance), methods=["PUT"]),
+            Route(p + "/markets", g(self.create_market), methods=["POST"]),
+            Route(p + "/markets", g(self.list_markets), methods=["GET"]),
+            Route(p + "/markets/{ticker}", g(self.update_market), methods=["PATCH"]),
+            Route(p + "/clock", g(self.get_clock), methods=["GET"]),
+            Route(p + "/clock/advance", g(self.advance_clock), methods=["POST"]),
+            Route(p + "/clock/speed", g(self.set_speed), methods=["POST"]),
+            Route(p + "/reset", g(self.reset), methods=["POST"]),
+        ]
+
+
+def _market(market: Any) -> dict[str, Any]:
+    data = render_market(market)
+    data["hvm"] = market.hvm
+    return data
+
+
+def _market_status(text: str) -> MarketStatus:
+    try:
+        return MarketStatus(text)
+    except ValueError:
+        known = ", ".join(s.value for s in MarketStatus)
+        raise InvalidParameters(f"status must be one of {known}") from None
+
+
+def _instant(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise InvalidParameters(f"{text!r} is not an RFC 3339 timestamp") from None
+
+
+def _ranges(value: Any) -> tuple[PriceRange, ...]:
+    if not isinstance(value, list):
+        raise InvalidParameters("price_ranges must be a list of {start, end, step}")
+    bands = []
+    for band in value:
+        if not isinstance(band, dict) or not all(
+                isinstance(band.get(k), str) for k in ("start", "end", "step")):
+            raise InvalidParameters("each price range needs string start, end and step")
+        try:
+            bands.append(PriceRange(parse_price(band["start"]), parse_price(band["end"]),
+                                    parse_price(band["step"])))
+        except MoneyFormatError as exc:
+            raise InvalidParameters(str(exc)) from None
+    return tuple(bands)

@@ -1,0 +1,1 @@
+"""The sandbox's domain: pure Python, standard library only."""

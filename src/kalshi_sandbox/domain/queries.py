@@ -1,0 +1,73 @@
+"""Read queries: filters and keyset positions for listing stored objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.quote import QuoteStatus
+from kalshi_sandbox.domain.rfq import RfqStatus
+
+Cursor = tuple[Instant, str]
+"""A keyset position: (sort instant, id) of the last row of the previous page."""
+
+
+@dataclass(frozen=True, slots=True)
+class RfqQuery:
+    """Filters for listing RFQs, newest first."""
+
+    limit: int
+    after: Cursor | None = None
+    market_ticker: str | None = None
+    event_ticker: str | None = None
+    status: RfqStatus | None = None
+    creator_user_id: str | None = None
+    subaccount: int | None = None
+    closed_since: Instant | None = None
+    """Hide closed RFQs last updated before this instant (retention)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteQuery:
+    """Filters for listing quotes visible to ``viewer_user_id``, newest first."""
+
+    viewer_user_id: str
+    limit: int
+    after: Cursor | None = None
+    status: QuoteStatus | None = None
+    rfq_id: str | None = None
+    creator_user_id: str | None = None
+    rfq_creator_user_id: str | None = None
+    min_updated: Instant | None = None
+    max_updated: Instant | None = None
+    cancelled_since: Instant | None = None
+    """Hide cancelled quotes last updated before this instant (retention)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketQuery:
+    """Filters for listing markets, in ticker order."""
+
+    limit: int
+    after: str | None = None
+    event_ticker: str | None = None
+    series_ticker: str | None = None
+    statuses: tuple[str, ...] | None = None
+    tickers: tuple[str, ...] | None = None
+    mve: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioQuery:
+    """Filters for a user's orders, fills or positions, newest first."""
+
+    user_id: str
+    limit: int
+    after: Cursor | None = None
+    ticker: str | None = None
+    event_ticker: str | None = None
+    order_id: str | None = None
+    status: str | None = None
+    subaccount: int | None = None
+    min_ts: Instant | None = None
+    max_ts: Instant | None = None

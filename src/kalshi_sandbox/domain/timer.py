@@ -1,0 +1,29 @@
+"""Timers are data: a row with a due instant, so they survive restarts and fire once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kalshi_sandbox.domain.clock import Instant
+
+
+class TimerKind(StrEnum):
+    """What a timer does when it fires; the subject names the object it acts on."""
+
+    CONFIRM_DEADLINE = "confirm_deadline"
+    """Void an accepted quote its maker did not confirm in time."""
+    EXECUTE = "execute"
+    """Execute a confirmed quote."""
+    RFQ_EXPIRY = "rfq_expiry"
+    """Close an RFQ whose time to live ran out."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Timer:
+    """A pending timer; timers sort by due instant, then by creation order."""
+
+    due: Instant
+    id: int
+    kind: str
+    subject: str

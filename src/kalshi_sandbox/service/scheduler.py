@@ -1,0 +1,158 @@
+"""Fires timers when their instant comes, never before it.
+
+The database holds every pending timer; this scheduler keeps an in-memory heap of them so it
+knows when to wake. Firing a timer is the exchange's business: it deletes the timer row in the
+same transaction as the effect, so a timer fires exactly once even across crashes, and a heap
+entry whose row is gone is skipped.
+
+With the system clock a background task sleeps until the earliest timer and re-checks the clock
+on waking, since event loops may wake a little early. With a manual clock nothing fires until
+``advance_to`` moves the clock, which fires every timer due in the span, in order, with the
+clock standing at each timer's own instant while it fires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from kalshi_sandbox.domain.clock import Clock, Instant, ManualClock, SystemClock
+from kalshi_sandbox.domain.timer import Timer
+
+log = logging.getLogger(__name__)
+
+Fire = Callable[[Timer], Awaitable[None]]
+
+
+class Scheduler:
+    """Keeps pending timers in due order and fires them through ``fire``."""
+
+    def __init__(self, clock: Clock, fire: Fire) -> None:
+        self.clock = clock
+        self._fire = fire
+        self._heap: list[Timer] = []
+        self._dropped: set[int] = set()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._firing = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._heap) - len(self._dropped)
+
+    def add(self, timers: Iterable[Timer]) -> None:
+        """Track newly committed timers."""
+        for timer in timers:
+            earliest = self._heap[0].due if self._heap else None
+            heapq.heappush(self._heap, timer)
+            if earliest is None or timer.due < earliest:
+                self._wake()
+
+    def drop(self, timer_ids: Iterable[int]) -> None:
+        """Forget timers whose rows were deleted by a committed transaction."""
+        self._dropped.update(timer_ids)
+
+    def clear(self) -> None:
+        """Forget every timer (after a reset)."""
+        self._heap.clear()
+        self._dropped.clear()
+        self._wake()
+
+    def next_due(self) -> Instant | None:
+        """Return the instant of the earliest pending timer."""
+        self._discard_dropped()
+        return self._heap[0].due if self._heap else None
+
+    def start(self) -> None:
+        """Start the background task that fires timers."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="timers")
+
+    async def stop(self) -> None:
+        """Stop the background task."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def advance_to(self, target: Instant) -> int:
+        """Move a manual clock to ``target``, firing every timer due by then; return how many."""
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            raise TypeError("only a manual clock can be advanced")
+        if target < clock.now():
+            raise ValueError("the clock cannot move backwards")
+        fired = 0
+        async with self._firing:
+            while True:
+                timer = self._pop_due(target)
+                if timer is None:
+                    break
+                clock.set(max(clock.now(), timer.due))
+                await self._fire_one(timer)
+                fired += 1
+            clock.set(target)
+        return fired
+
+    async def fire_overdue(self) -> int:
+        """Fire every timer already due by the clock's current instant."""
+        fired = 0
+        async with self._firing:
+            while (timer := self._pop_due(self.clock.now())) is not None:
+                await self._fire_one(timer)
+                fired += 1
+        return fired
+
+    def _pop_due(self, limit: Instant) -> Timer | None:
+        self._discard_dropped()
+        if self._heap and self._heap[0].due <= limit:
+            return heapq.heappop(self._heap)
+        return None
+
+    def _discard_dropped(self) -> None:
+        while self._heap and self._heap[0].id in self._dropped:
+            self._dropped.discard(heapq.heappop(self._heap).id)
+
+    async def _fire_one(self, timer: Timer) -> None:
+        try:
+            await self._fire(timer)
+        except Exception:
+            log.exception("timer %s (%s %s) failed", timer.id, timer.kind, timer.subject)
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    async def _sleep(self, delay: float | None) -> None:
+        loop = asyncio.get_running_loop()
+        self._wakeup = loop.create_future()
+        handle = None
+        if delay is not None:
+            handle = loop.call_later(delay, self._wake)
+        try:
+            await self._wakeup
+        finally:
+            if handle is not None:
+                handle.cancel()
+            self._wakeup = None
+
+    async def _run(self) -> None:
+        while True:
+            due = self.next_due()
+            if due is None:
+                await self._sleep(None)
+                continue
+            clock = self.clock
+            if isinstance(clock, SystemClock):
+                delay = clock.real_delay(due)
+                if delay > 0:
+                    # Re-check after waking: the loop may wake before the clock reads `due`.
+                    await self._sleep(delay)
+                    continue
+            elif due > clock.now():
+                await self._sleep(None)
+                continue
+            await self.fire_overdue()

@@ -1,0 +1,134 @@
+"""Every setting of the sandbox server, its default and its environment variable.
+
+Each field reads ``KALSHI_SANDBOX_<FIELD NAME IN UPPER CASE>`` from the environment; the
+``serve`` command's flags override the environment. Durations are in seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "KALSHI_SANDBOX_"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's configuration; see each field's ``help`` metadata."""
+
+    host: str = _setting("127.0.0.1", "Interface to listen on.")
+    port: int = _setting(8000, "TCP port to listen on.")
+    data_dir: str = _setting(".kalshi-sandbox", "Directory for the database and demo keys.")
+    db: str = _setting("", "SQLite file path (default: <data_dir>/sandbox.db).")
+    confirm_window: float = _setting(30.0, "Seconds a maker has to confirm an accepted quote.")
+    execution_delay: float = _setting(15.0, "Seconds from confirmation to execution.")
+    hvm_confirm_window: float = _setting(3.0, "Confirmation window on high-volatility markets.")
+    hvm_execution_delay: float = _setting(1.0, "Execution delay on high-volatility markets.")
+    clock: str = _setting("system", "Clock mode: 'system' (wall clock) or 'manual'.")
+    clock_speed: float = _setting(1.0, "Speed factor of the system clock (10 = ten times faster).")
+    seed: bool = _setting(True, "Seed demo markets and accounts into an empty database.")
+    seed_balance_dollars: str = _setting("10000", "Starting balance of each demo account.")
+    admin_token: str = _setting("", "If set, the control plane requires 'Bearer <token>'.")
+    timestamp_past_tolerance: float = _setting(
+        10.0, "How old a signed request's timestamp may be, in seconds."
+    )
+    timestamp_future_tolerance: float = _setting(
+        60.0, "How far in the future a signed request's timestamp may be, in seconds."
+    )
+    taker_fee_multiplier: str = _setting("0.07", "Taker fee multiplier (the requester pays).")
+    maker_fee_multiplier: str = _setting("0.0175", "Maker fee multiplier (the quoter pays).")
+    max_open_rfqs: int = _setting(100, "Open RFQs allowed per user at a time.")
+    retention_days: float = _setting(
+        7.0, "Days closed RFQs and cancelled quotes stay readable after their last update."
+    )
+    flush_open_quotes_on_restart: bool = _setting(
+        True, "Forget open (never accepted) quotes at start-up, as a Kalshi server roll does."
+    )
+    accepted_side_flip: bool = _setting(
+        False, "Read accepted_side as the maker's side instead of the requester's."
+    )
+    legacy_accepted_side: str = _setting(
+        "auto",
+        "Emit accepted_side as 'true'/'false' for kalshi-python 3.2.0: 'auto' (by User-Agent), "
+        "'always' or 'never'.",
+    )
+    idempotent_confirm: bool = _setting(
+        False, "Answer 204 to a repeated confirm by the quote's maker instead of 400."
+    )
+    whole_contracts: bool = _setting(
+        False, "Allow whole contracts only (Kalshi before 2026-06-11)."
+    )
+    replace_existing_scope: str = _setting(
+        "all", "Which RFQs replace_existing closes: 'all', 'market' or 'keep_newest'."
+    )
+    rfq_ttl: float = _setting(0.0, "Close RFQs this many seconds after creation (0 = never).")
+    block_trade_fills: bool = _setting(True, "Flag RFQ executions as block trades.")
+    log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+
+    @property
+    def database_path(self) -> Path:
+        """Return where the SQLite database lives."""
+        return Path(self.db) if self.db else Path(self.data_dir) / "sandbox.db"
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with ``changes`` applied (``None`` values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``KALSHI_SANDBOX_*`` variables over the defaults."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = environ.get(ENV_PREFIX + spec.name.upper())
+            if raw is not None:
+                values[spec.name] = _convert(raw, type(spec.default), spec.name)
+        return cls(**values)
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` if any setting is out of range."""
+        if self.clock not in ("system", "manual"):
+            raise ValueError("clock must be 'system' or 'manual'")
+        if self.clock_speed <= 0:
+            raise ValueError("clock_speed must be positive")
+        for name in ("confirm_window", "execution_delay", "hvm_confirm_window",
+                     "hvm_execution_delay", "timestamp_past_tolerance",
+                     "timestamp_future_tolerance", "retention_days", "rfq_ttl"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.legacy_accepted_side not in ("auto", "always", "never"):
+            raise ValueError("legacy_accepted_side must be 'auto', 'always' or 'never'")
+        if self.replace_existing_scope not in ("all", "market", "keep_newest"):
+            raise ValueError("replace_existing_scope must be 'all', 'market' or 'keep_newest'")
+        if not 1 <= self.port <= 65535 and self.port != 0:
+            raise ValueError("port must be between 0 and 65535")
+
+
+def _convert(raw: str, kind: type, name: str) -> Any:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a boolean, got {raw!r}")
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}: {exc}") from exc
+
+
+def help_for(name: str) -> str:
+    """Return the help text of setting ``name``."""
+    for spec in fields(Settings):
+        if spec.name == name:
+            return str(spec.metadata["help"])
+    raise KeyError(name)

@@ -1,0 +1,1 @@
+"""Persistence behind one interface; SQLite is the embedded default."""

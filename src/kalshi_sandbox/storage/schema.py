@@ -1,0 +1,179 @@
+"""The relational schema, written once for every SQL backend.
+
+``{id}`` stands for the backend's auto-incrementing integer primary key. Migrations are
+append-only: the position of a script in ``MIGRATIONS`` is its schema version.
+"""
+
+from __future__ import annotations
+
+SCHEMA_V1 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE accounts (
+    user_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    communications_id TEXT NOT NULL UNIQUE,
+    created_ts BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+    key_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    public_key_pem TEXT NOT NULL,
+    created_ts BIGINT NOT NULL
+);
+CREATE INDEX api_keys_user ON api_keys (user_id);
+CREATE TABLE balances (
+    user_id TEXT NOT NULL,
+    subaccount INTEGER NOT NULL,
+    micros BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    PRIMARY KEY (user_id, subaccount)
+);
+CREATE TABLE markets (
+    ticker TEXT PRIMARY KEY,
+    event_ticker TEXT NOT NULL,
+    series_ticker TEXT NOT NULL,
+    title TEXT NOT NULL,
+    subtitle TEXT NOT NULL,
+    status TEXT NOT NULL,
+    hvm BOOLEAN NOT NULL,
+    price_level_structure TEXT NOT NULL,
+    price_ranges TEXT NOT NULL,
+    open_time BIGINT NOT NULL,
+    close_time BIGINT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    mve_collection_ticker TEXT,
+    last_price BIGINT NOT NULL,
+    volume BIGINT NOT NULL,
+    open_interest BIGINT NOT NULL,
+    result TEXT NOT NULL
+);
+CREATE TABLE rfqs (
+    id TEXT PRIMARY KEY,
+    creator_user_id TEXT NOT NULL,
+    creator_id TEXT NOT NULL,
+    creator_subaccount INTEGER NOT NULL,
+    market_ticker TEXT NOT NULL,
+    event_ticker TEXT NOT NULL,
+    contracts BIGINT NOT NULL,
+    target_cost BIGINT,
+    target_cost_excludes_fees BOOLEAN NOT NULL,
+    rest_remainder BOOLEAN NOT NULL,
+    obscure_creator_id BOOLEAN NOT NULL,
+    status TEXT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    cancelled_ts BIGINT,
+    cancellation_reason TEXT,
+    mve_collection_ticker TEXT
+);
+CREATE INDEX rfqs_created ON rfqs (created_ts, id);
+CREATE INDEX rfqs_creator_status ON rfqs (creator_user_id, status);
+CREATE INDEX rfqs_market_status ON rfqs (market_ticker, status);
+CREATE TABLE quotes (
+    id TEXT PRIMARY KEY,
+    rfq_id TEXT NOT NULL,
+    creator_user_id TEXT NOT NULL,
+    creator_id TEXT NOT NULL,
+    creator_subaccount INTEGER NOT NULL,
+    rfq_creator_user_id TEXT NOT NULL,
+    rfq_creator_id TEXT NOT NULL,
+    rfq_creator_subaccount INTEGER NOT NULL,
+    rfq_obscure_creator_id BOOLEAN NOT NULL,
+    market_ticker TEXT NOT NULL,
+    event_ticker TEXT NOT NULL,
+    contracts BIGINT NOT NULL,
+    yes_bid BIGINT NOT NULL,
+    no_bid BIGINT NOT NULL,
+    yes_contracts BIGINT NOT NULL,
+    no_contracts BIGINT NOT NULL,
+    rfq_target_cost BIGINT,
+    target_cost_excludes_fees BOOLEAN NOT NULL,
+    rest_remainder BOOLEAN NOT NULL,
+    post_only BOOLEAN NOT NULL,
+    status TEXT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    accepted_side TEXT,
+    accepted_ts BIGINT,
+    confirm_deadline BIGINT,
+    confirmed_ts BIGINT,
+    execute_at BIGINT,
+    executed_ts BIGINT,
+    cancelled_ts BIGINT,
+    cancellation_reason TEXT,
+    creator_order_id TEXT,
+    rfq_creator_order_id TEXT
+);
+CREATE INDEX quotes_rfq ON quotes (rfq_id, status);
+CREATE INDEX quotes_creator ON quotes (creator_user_id, created_ts, id);
+CREATE INDEX quotes_rfq_creator ON quotes (rfq_creator_user_id, created_ts, id);
+CREATE TABLE orders (
+    order_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    subaccount INTEGER NOT NULL,
+    client_order_id TEXT NOT NULL,
+    ticker TEXT NOT NULL,
+    side TEXT NOT NULL,
+    yes_price BIGINT NOT NULL,
+    initial_count BIGINT NOT NULL,
+    fill_count BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    taker_fill_cost BIGINT NOT NULL,
+    maker_fill_cost BIGINT NOT NULL,
+    taker_fees BIGINT NOT NULL,
+    maker_fees BIGINT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    post_only BOOLEAN NOT NULL
+);
+CREATE INDEX orders_user ON orders (user_id, created_ts, order_id);
+CREATE TABLE fills (
+    fill_id TEXT PRIMARY KEY,
+    trade_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    subaccount INTEGER NOT NULL,
+    ticker TEXT NOT NULL,
+    side TEXT NOT NULL,
+    yes_price BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    is_taker BOOLEAN NOT NULL,
+    fee BIGINT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    is_block_trade BOOLEAN NOT NULL
+);
+CREATE INDEX fills_user ON fills (user_id, created_ts, fill_id);
+CREATE INDEX fills_order ON fills (order_id);
+CREATE TABLE positions (
+    user_id TEXT NOT NULL,
+    subaccount INTEGER NOT NULL,
+    ticker TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    exposure BIGINT NOT NULL,
+    total_traded BIGINT NOT NULL,
+    realized_pnl BIGINT NOT NULL,
+    fees_paid BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    PRIMARY KEY (user_id, subaccount, ticker)
+);
+CREATE TABLE timers (
+    id {id},
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    due BIGINT NOT NULL
+);
+CREATE INDEX timers_subject ON timers (subject);
+CREATE INDEX timers_due ON timers (due, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+
+TABLES: tuple[str, ...] = (
+    "accounts", "api_keys", "balances", "markets", "rfqs", "quotes", "orders", "fills",
+    "positions", "timers", "meta",
+)
+"""Every table, for wiping state on reset."""

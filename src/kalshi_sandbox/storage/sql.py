@@ -1,0 +1,400 @@
+"""The ``Transaction`` port implemented once in portable SQL over a minimal driver."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from kalshi_sandbox.domain.account import Account, ApiKey, Fill, Order, Position
+from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.market import Market
+from kalshi_sandbox.domain.queries import (
+    Cursor,
+    MarketQuery,
+    PortfolioQuery,
+    QuoteQuery,
+    RfqQuery,
+)
+from kalshi_sandbox.domain.quote import Quote, QuoteStatus
+from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
+from kalshi_sandbox.domain.timer import Timer
+from kalshi_sandbox.storage.rows import RowMapper
+
+ACCOUNTS = RowMapper(Account, "accounts")
+KEYS = RowMapper(ApiKey, "api_keys")
+MARKETS = RowMapper(Market, "markets")
+RFQS = RowMapper(Rfq, "rfqs")
+QUOTES = RowMapper(Quote, "quotes")
+ORDERS = RowMapper(Order, "orders")
+FILLS = RowMapper(Fill, "fills")
+POSITIONS = RowMapper(Position, "positions")
+
+
+class Driver(Protocol):
+    """The few operations the SQL layer needs from a database connection."""
+
+    placeholder: str
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any] | None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]: ...
+
+    async def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an INSERT into a table with an integer key; return the new key."""
+        ...
+
+
+class _Where:
+    """Accumulates WHERE clauses and their parameters."""
+
+    def __init__(self, placeholder: str) -> None:
+        self.ph = placeholder
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause.replace("?", self.ph))
+        self.params.extend(params)
+
+    def keyset(self, ts_column: str, id_column: str, after: Cursor | None) -> None:
+        """Continue a newest-first listing after ``after``."""
+        if after is not None:
+            ts, key = after
+            self.add(f"({ts_column} < ? OR ({ts_column} = ? AND {id_column} < ?))", ts, ts, key)
+
+    def sql(self) -> str:
+        return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+
+
+class SqlTransaction:
+    """Every storage operation, in SQL that SQLite and PostgreSQL both accept."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.db = driver
+        ph = driver.placeholder
+        self.ph = ph
+        self._rfq_insert = RFQS.insert_sql(ph)
+        self._rfq_update = RFQS.update_sql(ph, ("id",))
+        self._quote_insert = QUOTES.insert_sql(ph)
+        self._quote_update = QUOTES.update_sql(ph, ("id",))
+        self._market_update = MARKETS.update_sql(ph, ("ticker",))
+
+    def _q(self, sql: str) -> str:
+        return sql if self.ph == "?" else sql.replace("?", self.ph)
+
+    # Metadata ----------------------------------------------------------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await self.db.fetchone(self._q("SELECT value FROM meta WHERE key = ?"), (key,))
+        return None if row is None else str(row[0])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        if await self.db.execute(self._q("UPDATE meta SET value = ? WHERE key = ?"),
+                                 (value, key)) == 0:
+            await self.db.execute(self._q("INSERT INTO meta (key, value) VALUES (?, ?)"),
+                                  (key, value))
+
+    # Accounts ----------------------------------------------------------------------------
+
+    async def insert_account(self, account: Account) -> None:
+        await self.db.execute(ACCOUNTS.insert_sql(self.ph), ACCOUNTS.to_row(account))
+
+    async def get_account(self, user_id: str) -> Account | None:
+        row = await self.db.fetchone(self._q(ACCOUNTS.select + " WHERE user_id = ?"), (user_id,))
+        return None if row is None else ACCOUNTS.from_row(row)
+
+    async def list_accounts(self) -> list[Account]:
+        rows = await self.db.fetchall(ACCOUNTS.select + " ORDER BY created_ts, user_id")
+        return [ACCOUNTS.from_row(r) for r in rows]
+
+    async def insert_key(self, key: ApiKey) -> None:
+        await self.db.execute(KEYS.insert_sql(self.ph), KEYS.to_row(key))
+
+    async def get_key(self, key_id: str) -> ApiKey | None:
+        row = await self.db.fetchone(self._q(KEYS.select + " WHERE key_id = ?"), (key_id,))
+        return None if row is None else KEYS.from_row(row)
+
+    async def keys_of(self, user_id: str) -> list[ApiKey]:
+        rows = await self.db.fetchall(
+            self._q(KEYS.select + " WHERE user_id = ? ORDER BY created_ts, key_id"), (user_id,)
+        )
+        return [KEYS.from_row(r) for r in rows]
+
+    # Balances ----------------------------------------------------------------------------
+
+    async def get_balance(self, user_id: str, subaccount: int) -> int:
+        row = await self.db.fetchone(
+            self._q("SELECT micros FROM balances WHERE user_id = ? AND subaccount = ?"),
+            (user_id, subaccount),
+        )
+        return 0 if row is None else int(row[0])
+
+    async def set_balance(self, user_id: str, subaccount: int, micros: int,
+                          now: Instant) -> None:
+        changed = await self.db.execute(
+            self._q("UPDATE balances SET micros = ?, updated_ts = ? "
+                    "WHERE user_id = ? AND subaccount = ?"),
+            (micros, now, user_id, subaccount),
+        )
+        if changed == 0:
+            await self.db.execute(
+                self._q("INSERT INTO balances (user_id, subaccount, micros, updated_ts) "
+                        "VALUES (?, ?, ?, ?)"),
+                (user_id, subaccount, micros, now),
+            )
+
+    async def balance_updated_ts(self, user_id: str, subaccount: int) -> Instant | None:
+        row = await self.db.fetchone(
+            self._q("SELECT updated_ts FROM balances WHERE user_id = ? AND subaccount = ?"),
+            (user_id, subaccount),
+        )
+        return None if row is None else int(row[0])
+
+    # Markets -----------------------------------------------------------------------------
+
+    async def insert_market(self, market: Market) -> None:
+        await self.db.execute(MARKETS.insert_sql(self.ph), MARKETS.to_row(market))
+
+    async def update_market(self, market: Market) -> None:
+        await self.db.execute(self._market_update, MARKETS.update_params(market, ("ticker",)))
+
+    async def get_market(self, ticker: str) -> Market | None:
+        row = await self.db.fetchone(self._q(MARKETS.select + " WHERE ticker = ?"), (ticker,))
+        return None if row is None else MARKETS.from_row(row)
+
+    async def list_markets(self, query: MarketQuery) -> list[Market]:
+        where = _Where(self.ph)
+        if query.after is not None:
+            where.add("ticker > ?", query.after)
+        if query.event_ticker is not None:
+            where.add("event_ticker = ?", query.event_ticker)
+        if query.series_ticker is not None:
+            where.add("series_ticker = ?", query.series_ticker)
+        if query.statuses is not None:
+            where.add(f"status IN ({', '.join(['?'] * len(query.statuses))})", *query.statuses)
+        if query.tickers is not None:
+            where.add(f"ticker IN ({', '.join(['?'] * len(query.tickers))})", *query.tickers)
+        if query.mve is True:
+            where.add("mve_collection_ticker IS NOT NULL")
+        elif query.mve is False:
+            where.add("mve_collection_ticker IS NULL")
+        sql = f"{MARKETS.select}{where.sql()} ORDER BY ticker LIMIT {int(query.limit)}"
+        return [MARKETS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    # RFQs --------------------------------------------------------------------------------
+
+    async def insert_rfq(self, rfq: Rfq) -> None:
+        await self.db.execute(self._rfq_insert, RFQS.to_row(rfq))
+
+    async def update_rfq(self, rfq: Rfq) -> None:
+        await self.db.execute(self._rfq_update, RFQS.update_params(rfq, ("id",)))
+
+    async def get_rfq(self, rfq_id: str) -> Rfq | None:
+        row = await self.db.fetchone(self._q(RFQS.select + " WHERE id = ?"), (rfq_id,))
+        return None if row is None else RFQS.from_row(row)
+
+    async def list_rfqs(self, query: RfqQuery) -> list[Rfq]:
+        where = _Where(self.ph)
+        where.keyset("created_ts", "id", query.after)
+        if query.market_ticker is not None:
+            where.add("market_ticker = ?", query.market_ticker)
+        if query.event_ticker is not None:
+            where.add("event_ticker = ?", query.event_ticker)
+        if query.status is not None:
+            where.add("status = ?", query.status.value)
+        if query.creator_user_id is not None:
+            where.add("creator_user_id = ?", query.creator_user_id)
+        if query.subaccount is not None:
+            where.add("creator_subaccount = ?", query.subaccount)
+        if query.closed_since is not None:
+            where.add("(status = ? OR updated_ts >= ?)", RfqStatus.OPEN.value, query.closed_since)
+        sql = (f"{RFQS.select}{where.sql()} ORDER BY created_ts DESC, id DESC "
+               f"LIMIT {int(query.limit)}")
+        return [RFQS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def open_rfqs_of(self, user_id: str) -> list[Rfq]:
+        rows = await self.db.fetchall(
+            self._q(RFQS.select + " WHERE creator_user_id = ? AND status = ? "
+                    "ORDER BY created_ts, id"),
+            (user_id, RfqStatus.OPEN.value),
+        )
+        return [RFQS.from_row(r) for r in rows]
+
+    async def open_rfqs_on(self, market_ticker: str) -> list[Rfq]:
+        rows = await self.db.fetchall(
+            self._q(RFQS.select + " WHERE market_ticker = ? AND status = ? "
+                    "ORDER BY created_ts, id"),
+            (market_ticker, RfqStatus.OPEN.value),
+        )
+        return [RFQS.from_row(r) for r in rows]
+
+    async def count_open_rfqs(self, user_id: str) -> int:
+        row = await self.db.fetchone(
+            self._q("SELECT COUNT(*) FROM rfqs WHERE creator_user_id = ? AND status = ?"),
+            (user_id, RfqStatus.OPEN.value),
+        )
+        return 0 if row is None else int(row[0])
+
+    async def open_rfq_of_on(self, user_id: str, market_ticker: str) -> Rfq | None:
+        row = await self.db.fetchone(
+            self._q(RFQS.select + " WHERE creator_user_id = ? AND status = ? "
+                    "AND market_ticker = ?"),
+            (user_id, RfqStatus.OPEN.value, market_ticker),
+        )
+        return None if row is None else RFQS.from_row(row)
+
+    # Quotes ------------------------------------------------------------------------------
+
+    async def insert_quote(self, quote: Quote) -> None:
+        await self.db.execute(self._quote_insert, QUOTES.to_row(quote))
+
+    async def update_quote(self, quote: Quote) -> None:
+        await self.db.execute(self._quote_update, QUOTES.update_params(quote, ("id",)))
+
+    async def get_quote(self, quote_id: str) -> Quote | None:
+        row = await self.db.fetchone(self._q(QUOTES.select + " WHERE id = ?"), (quote_id,))
+        return None if row is None else QUOTES.from_row(row)
+
+    async def list_quotes(self, query: QuoteQuery) -> list[Quote]:
+        where = _Where(self.ph)
+        where.add("(creator_user_id = ? OR rfq_creator_user_id = ?)",
+                  query.viewer_user_id, query.viewer_user_id)
+        where.keyset("created_ts", "id", query.after)
+        if query.status is not None:
+            where.add("status = ?", query.status.value)
+        if query.rfq_id is not None:
+            where.add("rfq_id = ?", query.rfq_id)
+        if query.creator_user_id is not None:
+            where.add("creator_user_id = ?", query.creator_user_id)
+        if query.rfq_creator_user_id is not None:
+            where.add("rfq_creator_user_id = ?", query.rfq_creator_user_id)
+        if query.min_updated is not None:
+            where.add("updated_ts > ?", query.min_updated)
+        if query.max_updated is not None:
+            where.add("updated_ts < ?", query.max_updated)
+        if query.cancelled_since is not None:
+            where.add("(status <> ? OR updated_ts >= ?)",
+                      QuoteStatus.CANCELLED.value, query.cancelled_since)
+        sql = (f"{QUOTES.select}{where.sql()} ORDER BY created_ts DESC, id DESC "
+               f"LIMIT {int(query.limit)}")
+        return [QUOTES.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def quotes_of_rfq(self, rfq_id: str, statuses: Sequence[QuoteStatus]) -> list[Quote]:
+        marks = ", ".join(["?"] * len(statuses))
+        rows = await self.db.fetchall(
+            self._q(f"{QUOTES.select} WHERE rfq_id = ? AND status IN ({marks}) "
+                    "ORDER BY created_ts, id"),
+            (rfq_id, *(s.value for s in statuses)),
+        )
+        return [QUOTES.from_row(r) for r in rows]
+
+    async def delete_quotes_in(self, status: QuoteStatus) -> int:
+        return await self.db.execute(self._q("DELETE FROM quotes WHERE status = ?"),
+                                     (status.value,))
+
+    # Orders, fills, positions ------------------------------------------------------------
+
+    async def insert_order(self, order: Order) -> None:
+        await self.db.execute(ORDERS.insert_sql(self.ph), ORDERS.to_row(order))
+
+    async def get_order(self, order_id: str) -> Order | None:
+        row = await self.db.fetchone(self._q(ORDERS.select + " WHERE order_id = ?"),
+                                     (order_id,))
+        return None if row is None else ORDERS.from_row(row)
+
+    def _portfolio_where(self, query: PortfolioQuery, ts: str, key: str) -> _Where:
+        where = _Where(self.ph)
+        where.add("user_id = ?", query.user_id)
+        where.keyset(ts, key, query.after)
+        if query.ticker is not None:
+            where.add("ticker = ?", query.ticker)
+        if query.subaccount is not None:
+            where.add("subaccount = ?", query.subaccount)
+        if query.min_ts is not None:
+            where.add(f"{ts} >= ?", query.min_ts)
+        if query.max_ts is not None:
+            where.add(f"{ts} <= ?", query.max_ts)
+        return where
+
+    async def list_orders(self, query: PortfolioQuery) -> list[Order]:
+        where = self._portfolio_where(query, "created_ts", "order_id")
+        if query.status is not None:
+            where.add("status = ?", query.status)
+        if query.event_ticker is not None:
+            events = query.event_ticker.split(",")
+            where.add("ticker IN (SELECT ticker FROM markets WHERE event_ticker IN "
+                      f"({', '.join(['?'] * len(events))}))", *events)
+        sql = (f"{ORDERS.select}{where.sql()} ORDER BY created_ts DESC, order_id DESC "
+               f"LIMIT {int(query.limit)}")
+        return [ORDERS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def insert_fill(self, fill: Fill) -> None:
+        await self.db.execute(FILLS.insert_sql(self.ph), FILLS.to_row(fill))
+
+    async def list_fills(self, query: PortfolioQuery) -> list[Fill]:
+        where = self._portfolio_where(query, "created_ts", "fill_id")
+        if query.order_id is not None:
+            where.add("order_id = ?", query.order_id)
+        sql = (f"{FILLS.select}{where.sql()} ORDER BY created_ts DESC, fill_id DESC "
+               f"LIMIT {int(query.limit)}")
+        return [FILLS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def get_position(self, user_id: str, subaccount: int, ticker: str) -> Position | None:
+        row = await self.db.fetchone(
+            self._q(POSITIONS.select + " WHERE user_id = ? AND subaccount = ? AND ticker = ?"),
+            (user_id, subaccount, ticker),
+        )
+        return None if row is None else POSITIONS.from_row(row)
+
+    async def upsert_position(self, position: Position) -> None:
+        key = ("user_id", "subaccount", "ticker")
+        changed = await self.db.execute(POSITIONS.update_sql(self.ph, key),
+                                        POSITIONS.update_params(position, key))
+        if changed == 0:
+            await self.db.execute(POSITIONS.insert_sql(self.ph), POSITIONS.to_row(position))
+
+    async def list_positions(self, query: PortfolioQuery) -> list[Position]:
+        where = _Where(self.ph)
+        where.add("user_id = ?", query.user_id)
+        if query.after is not None:
+            where.add("ticker > ?", query.after[1])
+        if query.ticker is not None:
+            where.add("ticker = ?", query.ticker)
+        if query.subaccount is not None:
+            where.add("subaccount = ?", query.subaccount)
+        if query.event_ticker is not None:
+            events = query.event_ticker.split(",")
+            where.add("ticker IN (SELECT ticker FROM markets WHERE event_ticker IN "
+                      f"({', '.join(['?'] * len(events))}))", *events)
+        sql = (f"{POSITIONS.select}{where.sql()} ORDER BY ticker, subaccount "
+               f"LIMIT {int(query.limit)}")
+        return [POSITIONS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    # Timers ------------------------------------------------------------------------------
+
+    async def add_timer(self, kind: str, subject: str, due: Instant) -> Timer:
+        timer_id = await self.db.insert_id(
+            self._q("INSERT INTO timers (kind, subject, due) VALUES (?, ?, ?)"),
+            (kind, subject, due),
+        )
+        return Timer(due=due, id=timer_id, kind=kind, subject=subject)
+
+    async def take_timer(self, timer_id: int) -> bool:
+        return await self.db.execute(self._q("DELETE FROM timers WHERE id = ?"),
+                                     (timer_id,)) > 0
+
+    async def cancel_timers(self, subject: str) -> list[int]:
+        rows = await self.db.fetchall(self._q("SELECT id FROM timers WHERE subject = ?"),
+                                      (subject,))
+        if rows:
+            await self.db.execute(self._q("DELETE FROM timers WHERE subject = ?"), (subject,))
+        return [int(r[0]) for r in rows]
+
+    async def pending_timers(self) -> list[Timer]:
+        rows = await self.db.fetchall("SELECT due, id, kind, subject FROM timers ORDER BY due, id")
+        return [Timer(due=int(r[0]), id=int(r[1]), kind=str(r[2]), subject=str(r[3]))
+                for r in rows]
