@@ -22,7 +22,7 @@ from kalshi_sandbox.api.http import (
 )
 from kalshi_sandbox.api.routes import TradeApi
 from kalshi_sandbox.control.routes import ControlApi
-from kalshi_sandbox.domain.clock import Clock, ManualClock, SystemClock
+from kalshi_sandbox.domain.clock import Clock, ManualClock, SystemClock, parse_instant
 from kalshi_sandbox.domain.errors import SandboxError
 from kalshi_sandbox.domain.money import parse_dollars
 from kalshi_sandbox.domain.quote import QuoteStatus
@@ -49,6 +49,7 @@ DEMO_MARKETS = (
 )
 DEMO_ACCOUNTS = ("requester", "maker")
 MANIFEST = "demo-accounts.json"
+CLOCK_KEY = "manual_clock"
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Sandbox:
     async def start(self) -> None:
         """Open the database, restore timers, seed if empty, and start firing timers."""
         await self.store.open()
+        await self.restore_clock()
         if self.settings.flush_open_quotes_on_restart:
             async with self.store.transaction() as tx:
                 flushed = await tx.delete_quotes_in(QuoteStatus.OPEN)
@@ -102,6 +104,19 @@ class Sandbox:
         """Stop firing timers and close the database."""
         await self.scheduler.stop()
         await self.store.close()
+
+    async def restore_clock(self) -> None:
+        """Put a manual clock back where it stopped, so time never runs backwards."""
+        if isinstance(self.clock, ManualClock):
+            async with self.store.transaction() as tx:
+                stored = await tx.get_meta(CLOCK_KEY)
+            if stored is not None and int(stored) > self.clock.now():
+                self.clock.set(int(stored))
+
+    async def save_clock(self, instant: int) -> None:
+        """Remember where a manual clock stands."""
+        async with self.store.transaction() as tx:
+            await tx.set_meta(CLOCK_KEY, str(instant))
 
     async def restore_timers(self) -> None:
         """Load every pending timer from the database into the scheduler."""
@@ -156,7 +171,7 @@ def load_manifest(data_dir: Path) -> list[DemoAccount]:
 def make_clock(settings: Settings) -> Clock:
     """Return the clock the settings ask for."""
     if settings.clock == "manual":
-        return ManualClock()
+        return ManualClock(parse_instant(settings.clock_start) if settings.clock_start else None)
     return SystemClock(settings.clock_speed)
 
 
@@ -179,6 +194,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         future_tolerance_ms=int(settings.timestamp_future_tolerance * 1000),
     )
     sandbox = Sandbox(settings, store, clock, hub, exchange, admin, scheduler, authenticator)
+    scheduler.on_moved = sandbox.save_clock
     admin.on_reset(authenticator.clear)
     admin.on_reset(scheduler.clear)
     trade = TradeApi(exchange, authenticator, settings)

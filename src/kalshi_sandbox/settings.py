@@ -10,6 +10,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ class Settings:
     hvm_execution_delay: float = _setting(1.0, "Execution delay on high-volatility markets.")
     clock: str = _setting("system", "Clock mode: 'system' (wall clock) or 'manual'.")
     clock_speed: float = _setting(1.0, "Speed factor of the system clock (10 = ten times faster).")
+    clock_start: str = _setting(
+        "", "RFC 3339 instant a manual clock starts at (default: where it stopped, or now)."
+    )
     seed: bool = _setting(True, "Seed demo markets and accounts into an empty database.")
     seed_balance_dollars: str = _setting("10000", "Starting balance of each demo account.")
     admin_token: str = _setting("", "If set, the control plane requires 'Bearer <token>'.")
@@ -99,6 +103,13 @@ class Settings:
             raise ValueError("clock must be 'system' or 'manual'")
         if self.clock_speed <= 0:
             raise ValueError("clock_speed must be positive")
+        if self.clock_start:
+            if self.clock != "manual":
+                raise ValueError("clock_start needs the manual clock")
+            try:
+                datetime.fromisoformat(self.clock_start.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError("clock_start must be an RFC 3339 timestamp") from None
         for name in ("confirm_window", "execution_delay", "hvm_confirm_window",
                      "hvm_execution_delay", "timestamp_past_tolerance",
                      "timestamp_future_tolerance", "retention_days", "rfq_ttl"):

@@ -44,6 +44,7 @@ def serve(
     hvm_execution_delay: Annotated[float | None, _opt("hvm_execution_delay")] = None,
     clock: Annotated[str | None, _opt("clock")] = None,
     clock_speed: Annotated[float | None, _opt("clock_speed")] = None,
+    clock_start: Annotated[str | None, _opt("clock_start")] = None,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Do not seed demo data.")] = False,
     admin_token: Annotated[str | None, _opt("admin_token")] = None,
     log_level: Annotated[str | None, _opt("log_level")] = None,
@@ -60,6 +61,7 @@ def serve(
             host=host, port=port, db=db, data_dir=data_dir, confirm_window=confirm_window,
             execution_delay=execution_delay, hvm_confirm_window=hvm_confirm_window,
             hvm_execution_delay=hvm_execution_delay, clock=clock, clock_speed=clock_speed,
+            clock_start=clock_start,
             admin_token=admin_token, log_level=log_level,
             seed=False if no_seed else None,
         )

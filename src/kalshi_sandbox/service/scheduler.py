@@ -25,14 +25,16 @@ from kalshi_sandbox.domain.timer import Timer
 log = logging.getLogger(__name__)
 
 Fire = Callable[[Timer], Awaitable[None]]
+Moved = Callable[[Instant], Awaitable[None]]
 
 
 class Scheduler:
     """Keeps pending timers in due order and fires them through ``fire``."""
 
-    def __init__(self, clock: Clock, fire: Fire) -> None:
+    def __init__(self, clock: Clock, fire: Fire, on_moved: Moved | None = None) -> None:
         self.clock = clock
         self._fire = fire
+        self.on_moved = on_moved
         self._heap: list[Timer] = []
         self._dropped: set[int] = set()
         self._wakeup: asyncio.Future[None] | None = None
@@ -95,6 +97,8 @@ class Scheduler:
                 await self._fire_one(timer)
                 fired += 1
             clock.set(target)
+            if self.on_moved is not None:
+                await self.on_moved(target)
         return fired
 
     async def fire_overdue(self) -> int:
