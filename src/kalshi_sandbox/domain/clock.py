@@ -48,7 +48,8 @@ class SystemClock:
 
     def now(self) -> Instant:
         real = time.time_ns() // 1000
-        if self.speed == 1.0:
+        # After running faster, speed 1 keeps the lead it gained: time never jumps back.
+        if self.speed == 1.0 and self._origin == self._origin_real:
             return real
         return self._origin + int((real - self._origin_real) * self.speed)
 

@@ -19,7 +19,12 @@ COUNT_SCALE = 100
 MONEY_SCALE = 1_000_000
 ONE_DOLLAR = PRICE_SCALE
 
-_DECIMAL = re.compile(r"^(\d+)(?:\.(\d*))?$")
+# ASCII digits only, matched in full: ``\d`` would admit other scripts' digits and ``$`` a
+# trailing newline.
+_DECIMAL = re.compile(r"([0-9]+)(?:\.([0-9]*))?")
+MAX_WHOLE_DIGITS = 12
+"""The most whole digits a parsed amount may have, which keeps every product of amounts
+inside a signed 64-bit database column."""
 
 
 class MoneyFormatError(ValueError):
@@ -32,10 +37,12 @@ def parse_fixed(text: str, decimals: int, *, what: str = "value") -> int:
     Accept ``"10"``, ``"10.5"`` and ``"10.50"``; reject signs, exponents, NaN, blanks and more
     fractional digits than ``decimals`` (unless the extra digits are zeros).
     """
-    match = _DECIMAL.match(text)
+    match = _DECIMAL.fullmatch(text)
     if match is None:
         raise MoneyFormatError(f"{what} must be a non-negative decimal string, got {text!r}")
     whole, fraction = match.group(1), match.group(2) or ""
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
+        raise MoneyFormatError(f"{what} is too large, got {text[:40]!r}")
     significant = fraction.rstrip("0")
     if len(significant) > decimals:
         raise MoneyFormatError(
@@ -87,9 +94,14 @@ def format_money(micros: int, decimals: int = 4) -> str:
     return format_fixed(truncated if micros >= 0 else -truncated, decimals)
 
 
+def _truncate(units: int, step: int) -> int:
+    """Divide, rounding toward zero, in exact integer arithmetic."""
+    return -(-units // step) if units < 0 else units // step
+
+
 def money_to_cents(micros: int) -> int:
     """Truncate micro-dollars to whole cents (Kalshi's legacy integer fields)."""
-    return int(micros / 10_000)
+    return _truncate(micros, 10_000)
 
 
 def price_to_cents(units: int) -> int:
@@ -98,8 +110,8 @@ def price_to_cents(units: int) -> int:
 
 
 def count_to_whole(units: int) -> int:
-    """Truncate a count to whole contracts (legacy ``contracts``)."""
-    return units // COUNT_SCALE
+    """Truncate a count to whole contracts (legacy ``contracts``, ``position``)."""
+    return _truncate(units, COUNT_SCALE)
 
 
 def cost(price: int, count: int) -> int:
