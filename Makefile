@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+TS_DIR := tests/conformance/ts
+NPM_STAMP := $(TS_DIR)/node_modules/.installed
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -13,6 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Kalshi's TypeScript SDK for the conformance tests, at the versions package-lock.json pins.
+$(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
 
 run: $(STAMP)
 	$(BIN)/kalshi-sandbox serve --port $(PORT)
@@ -23,7 +30,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck $(NPM_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -480,6 +480,8 @@ def render_market(market: Market) -> dict[str, Any]:
         "liquidity_dollars": format_money(0),
         "risk_limit_cents": 0,
         "result": market.result,
+        # Required by kalshi-python 3.2.0; Kalshi sends "" until the market is determined.
+        "expiration_value": "",
         "can_close_early": True,
         "category": "",
         "rules_primary": f"Sandbox market {market.ticker}.",
