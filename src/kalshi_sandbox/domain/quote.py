@@ -206,9 +206,13 @@ def size_for_target(target: int, price: int, *, taker_fee_bps: int, excludes_fee
     count -= count % step
     if excludes_fees:
         return count
-    while count > 0 and cost(price, count) + trading_fee(count, price, taker_fee_bps) > target:
-        # The fee is at most 7% of principal: jump close to the answer, then walk down.
-        over = cost(price, count) + trading_fee(count, price, taker_fee_bps) - target
-        backoff = max(step, (over // price) - (over // price) % step)
-        count -= backoff
-    return max(count, 0)
+    # Principal plus fee grows with the count, so binary-search the grid for the largest fit.
+    low, high = 0, count // step
+    while low < high:
+        middle = (low + high + 1) // 2
+        size = middle * step
+        if cost(price, size) + trading_fee(size, price, taker_fee_bps) <= target:
+            low = middle
+        else:
+            high = middle - 1
+    return low * step
