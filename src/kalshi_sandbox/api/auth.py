@@ -98,11 +98,16 @@ class Authenticator:
                 "KALSHI-ACCESS-TIMESTAMP header is missing: send the current time in "
                 "milliseconds since the epoch"
             )
-        if not timestamp.isdigit():
+        # isdigit() alone admits non-ASCII digits such as '²' that int() rejects.
+        if not (timestamp.isascii() and timestamp.isdigit()):
             raise Unauthorized(
                 f"KALSHI-ACCESS-TIMESTAMP must be an integer number of milliseconds, "
                 f"got {timestamp!r}"
             )
+        if len(timestamp) > 30:
+            # Far past any instant; int() and float() would fail on thousands of digits.
+            raise TimestampExpired(f"timestamp has {len(timestamp)} digits; send the "
+                                   "milliseconds since the epoch (13 digits)")
         stamp = int(timestamp)
         now_ms = self.clock.now() // 1000
         if not now_ms - self.past_ms <= stamp <= now_ms + self.future_ms:
