@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,10 +90,10 @@ def test_help_for_unknown_setting_raises_key_error() -> None:
         ({"port": -1}, "port must be between"),
     ],
 )
-def test_validate_out_of_range_setting_raises_with_its_name(changes: dict[str, object],
+def test_validate_out_of_range_setting_raises_with_its_name(changes: dict[str, Any],
                                                              message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        dataclasses.replace(Settings(), **changes).validate()
+        Settings().replace(**changes).validate()
 
 
 def test_validate_manual_clock_with_start_instant_is_valid() -> None:
