@@ -1,0 +1,242 @@
+"""Structural gates: imports point inward (ARCHITECTURE.md) and the public surface is pinned.
+
+Layers, by the first component under ``kalshi_sandbox``:
+
+* ``domain`` imports only the standard library and ``domain``;
+* ``service`` imports ``domain``, ``service`` and ``settings``; third-party code only in
+  ``service/keys.py`` (``cryptography``, for key handling);
+* ``storage`` imports ``domain``, ``service.ports`` and ``storage`` (and database drivers);
+* ``api`` imports ``domain``, ``service``, ``api`` and ``settings``;
+* ``control`` and ``web`` import ``domain``, ``service``, ``settings``, themselves, and from
+  ``api`` only ``api.http`` and ``api.wire``;
+* ``client`` imports nothing of ``kalshi_sandbox`` outside ``client``;
+* ``settings`` imports only the standard library;
+* ``bootstrap``, ``cli`` and ``__main__`` may import anything.
+
+``settings`` is a leaf of plain values, so the service may read it (``Rules.from_settings``)
+without reaching outward. Imports under ``if TYPE_CHECKING:`` and inside functions count too:
+a type-only dependency is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import kalshi_sandbox
+import kalshi_sandbox.client
+
+ROOT = "kalshi_sandbox"
+SRC = Path(kalshi_sandbox.__file__).parent
+ANYTHING = "*"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one layer may import."""
+
+    internal: tuple[str, ...]
+    """Modules of ``kalshi_sandbox`` (and everything under them) the layer may import."""
+    third_party: bool | tuple[str, ...]
+    """Whether the layer may import third-party packages (or which, by top-level name)."""
+    description: str
+
+
+RULES: dict[str, Rule] = {
+    "domain": Rule(("domain",), False, "the standard library and kalshi_sandbox.domain"),
+    "service": Rule(("domain", "service", "settings"), False,
+                    "kalshi_sandbox.domain, .service and .settings (third-party code only in "
+                    "service/keys.py)"),
+    "storage": Rule(("domain", "service.ports", "storage"), True,
+                    "kalshi_sandbox.domain, .service.ports and .storage"),
+    "api": Rule(("domain", "service", "api", "settings"), True,
+                "kalshi_sandbox.domain, .service, .api and .settings"),
+    "control": Rule(("domain", "service", "control", "settings", "api.http", "api.wire"), True,
+                    "kalshi_sandbox.domain, .service, .control, .settings, .api.http and "
+                    ".api.wire"),
+    "web": Rule(("domain", "service", "web", "settings", "api.http", "api.wire"), True,
+                "kalshi_sandbox.domain, .service, .web, .settings, .api.http and .api.wire"),
+    "client": Rule(("client",), True, "kalshi_sandbox.client and third-party packages"),
+    "settings": Rule((), False, "the standard library only"),
+    "": Rule((), False, "the standard library only (the package root stays light)"),
+    "bootstrap": Rule((ANYTHING,), True, "anything"),
+    "cli": Rule((ANYTHING,), True, "anything"),
+    "__main__": Rule((ANYTHING,), True, "anything"),
+}
+"""Rules by layer; ``""`` is the package root ``kalshi_sandbox/__init__.py``."""
+
+MODULE_EXCEPTIONS: dict[str, tuple[str, ...]] = {
+    "kalshi_sandbox.service.keys": ("cryptography",),
+}
+"""Third-party packages particular modules may import beyond their layer's rule."""
+
+
+def module_name(path: Path, src: Path = SRC) -> str:
+    """Return the dotted module name of a source file under the package directory."""
+    parts = [ROOT, *path.relative_to(src).with_suffix("").parts]
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_package(path: Path) -> bool:
+    return path.name == "__init__.py"
+
+
+def _is_module(dotted: str, src: Path) -> bool:
+    parts = dotted.split(".")[1:]
+    target = src.joinpath(*parts)
+    return target.with_suffix(".py").is_file() or (target / "__init__.py").is_file()
+
+
+def imported_modules(source: str, module: str, package: bool,
+                     src: Path = SRC) -> list[tuple[int, str]]:
+    """Return (line, module) for every import in ``source``, relative imports resolved.
+
+    ``from pkg import name`` counts as importing ``pkg.name`` when that is a module of the
+    project, else as importing ``pkg``.
+    """
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")
+                if not package:
+                    anchor = anchor[:-1]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                if candidate.split(".")[0] == ROOT and _is_module(candidate, src):
+                    found.append((node.lineno, candidate))
+                else:
+                    found.append((node.lineno, base))
+    return found
+
+
+def _within(module: str, allowed: str) -> bool:
+    return module == allowed or module.startswith(allowed + ".")
+
+
+def violations_of(source: str, module: str, package: bool, where: str,
+                  src: Path = SRC) -> list[str]:
+    """Return one message per import of ``source`` that its layer does not allow."""
+    inner = module.split(".")[1:]
+    layer = inner[0] if inner else ""
+    rule = RULES.get(layer)
+    if rule is None:
+        return [f"{where}: no layering rule for {module}; add its layer to "
+                "tests/unit/test_architecture.py"]
+    problems = []
+    for line, imported in imported_modules(source, module, package, src):
+        top = imported.split(".")[0]
+        if top == "__future__" or top in sys.stdlib_module_names:
+            continue
+        if top == ROOT:
+            target = imported.removeprefix(ROOT).lstrip(".")
+            if ANYTHING in rule.internal or any(_within(target, a) for a in rule.internal):
+                continue
+        else:
+            allowed = rule.third_party
+            extra = MODULE_EXCEPTIONS.get(module, ())
+            if allowed is True or top in extra or (isinstance(allowed, tuple) and top in allowed):
+                continue
+        problems.append(f"{where}:{line}: {module} imports {imported}; the {layer or 'root'} "
+                        f"layer may import {rule.description}")
+    return problems
+
+
+def test_every_module_imports_only_what_its_layer_allows() -> None:
+    problems: list[str] = []
+    files = sorted(SRC.rglob("*.py"))
+    assert len(files) > 20
+    for path in files:
+        problems += violations_of(path.read_text(), module_name(path), is_package(path),
+                                  str(path.relative_to(SRC.parent)))
+    assert not problems, "layering violations:\n" + "\n".join(problems)
+
+
+def test_checker_reports_every_violation_with_file_line_and_import(tmp_path: Path) -> None:
+    src = tmp_path / ROOT
+    for name in ("domain", "service", "api", "client"):
+        (src / name).mkdir(parents=True)
+        (src / name / "__init__.py").write_text("")
+    (src / "service" / "ports.py").write_text("")
+    (src / "api" / "wire.py").write_text("")
+    source = "\n".join([
+        "import json",
+        "import httpx",
+        "from kalshi_sandbox.service import ports",
+        "from ..api import wire",
+        "from . import other",
+        "from kalshi_sandbox.domain.money import cost",
+        "def later() -> None:",
+        "    import kalshi_sandbox.client",
+    ])
+    problems = violations_of(source, "kalshi_sandbox.domain.thing", False, "domain/thing.py",
+                             src)
+    assert problems == [
+        "domain/thing.py:2: kalshi_sandbox.domain.thing imports httpx; the domain layer may "
+        "import the standard library and kalshi_sandbox.domain",
+        "domain/thing.py:3: kalshi_sandbox.domain.thing imports kalshi_sandbox.service.ports; "
+        "the domain layer may import the standard library and kalshi_sandbox.domain",
+        "domain/thing.py:4: kalshi_sandbox.domain.thing imports kalshi_sandbox.api.wire; "
+        "the domain layer may import the standard library and kalshi_sandbox.domain",
+        "domain/thing.py:8: kalshi_sandbox.domain.thing imports kalshi_sandbox.client; "
+        "the domain layer may import the standard library and kalshi_sandbox.domain",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "allowed"),
+    [
+        ("kalshi_sandbox.service.keys", "import cryptography.hazmat", True),
+        ("kalshi_sandbox.service.exchange", "import cryptography.hazmat", False),
+        ("kalshi_sandbox.service.exchange", "from kalshi_sandbox.storage import sqlite", False),
+        ("kalshi_sandbox.storage.sql", "from kalshi_sandbox.service.ports import Store", True),
+        ("kalshi_sandbox.storage.sql", "from kalshi_sandbox.service.exchange import Rules",
+         False),
+        ("kalshi_sandbox.control.routes", "from kalshi_sandbox.api.wire import Body", True),
+        ("kalshi_sandbox.control.routes", "from kalshi_sandbox.api.routes import TradeApi",
+         False),
+        ("kalshi_sandbox.api.routes", "from kalshi_sandbox.control import routes", False),
+        ("kalshi_sandbox.api.routes", "from kalshi_sandbox.storage.sqlite import SqliteStore",
+         False),
+        ("kalshi_sandbox.client.auth", "from kalshi_sandbox.domain.money import cost", False),
+        ("kalshi_sandbox.client.auth", "import httpx", True),
+        ("kalshi_sandbox.settings", "from kalshi_sandbox.domain import clock", False),
+        ("kalshi_sandbox.bootstrap", "from kalshi_sandbox.storage.sqlite import SqliteStore",
+         True),
+        ("kalshi_sandbox.cli.admin", "import kalshi_sandbox.bootstrap", True),
+        ("kalshi_sandbox.newlayer.thing", "import json", False),
+    ],
+)
+def test_layer_rules_allow_and_forbid_as_documented(module: str, source: str,
+                                                    allowed: bool) -> None:
+    problems = violations_of(source, module, False, "x.py")
+    assert (problems == []) is allowed, problems
+
+
+def test_relative_import_from_a_package_init_resolves_against_the_package() -> None:
+    found = imported_modules("from .money import cost\nfrom .. import settings",
+                             "kalshi_sandbox.domain", True)
+    assert found == [(1, "kalshi_sandbox.domain.money"), (2, "kalshi_sandbox.settings")]
+
+
+def test_package_public_surface_is_pinned() -> None:
+    assert kalshi_sandbox.__all__ == ["__version__"]
+    assert isinstance(kalshi_sandbox.__version__, str)
+
+
+def test_client_public_surface_is_pinned() -> None:
+    assert sorted(kalshi_sandbox.client.__all__) == ["KalshiAuth", "load_private_key",
+                                                     "sign_request"]
+    for name in kalshi_sandbox.client.__all__:
+        assert hasattr(kalshi_sandbox.client, name), name
