@@ -20,6 +20,7 @@ from kalshi_sandbox.domain.errors import BadRequest, InvalidParameters, QueryVal
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.money import (
     COUNT_SCALE,
+    MAX_WHOLE_DIGITS,
     ONE_DOLLAR,
     MoneyFormatError,
     count_to_whole,
@@ -38,6 +39,8 @@ from kalshi_sandbox.service.exchange import CreateQuote, CreateRfq
 
 OBSCURED_CREATOR_ID = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 """SHA-256 of the empty string: what others see when a creator's id is obscured (§2.5)."""
+
+_INT64 = range(-(2**63), 2**63)
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -110,6 +113,8 @@ def decode_cursor(params: Mapping[str, str], operation: str) -> tuple[Instant, s
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         ts, key = text.split(":", 1)
+        if int(ts) not in _INT64:
+            raise ValueError(ts)
         return int(ts), key
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise QueryValidationError(
@@ -187,6 +192,11 @@ class Body:
                     f"{self.struct}.{name} of type int64"
                 )
             value = int(value)
+        if value not in _INT64:
+            raise BadRequest(
+                f"json: cannot unmarshal number {value} into Go struct field "
+                f"{self.struct}.{name} of type int64"
+            )
         return int(value)
 
     def required_string(self, name: str) -> str:
@@ -216,13 +226,6 @@ def _dollars(text: str, name: str) -> int:
         raise InvalidParameters(str(exc)) from None
 
 
-def _price(text: str, name: str) -> int:
-    try:
-        return parse_price(text, what=name)
-    except MoneyFormatError as exc:
-        raise InvalidParameters(str(exc)) from None
-
-
 def _subaccount(body: Body) -> int:
     value = body.integer("subaccount")
     if value is None:
@@ -248,6 +251,8 @@ def parse_create_rfq(data: Mapping[str, Any], *, whole_contracts: bool) -> Creat
     if contracts_int is not None:
         if contracts_int <= 0:
             raise InvalidParameters("contracts must be positive")
+        if contracts_int >= 10**MAX_WHOLE_DIGITS:
+            raise InvalidParameters(f"contracts is too large, got {contracts_int}")
         if contracts is not None and contracts != contracts_int * COUNT_SCALE:
             raise InvalidParameters("contracts and contracts_fp disagree")
         contracts = contracts_int * COUNT_SCALE
@@ -287,17 +292,24 @@ def parse_create_rfq(data: Mapping[str, Any], *, whole_contracts: bool) -> Creat
 
 
 def parse_create_quote(data: Mapping[str, Any]) -> CreateQuote:
-    """Validate a Create Quote body (reference §1.6, §4.7 steps 1 and 4)."""
+    """Validate a Create Quote body's shape (reference §1.6, §4.7 step 1)."""
     body = Body(data, "CreateQuoteRequest")
     rfq_id = check_uuid(body.required_string("rfq_id"), "rfq_id")
     yes_text = body.string("yes_bid")
     no_text = body.string("no_bid")
     if yes_text is None or no_text is None:
         raise InvalidParameters("yes_bid and no_bid are required (use \"0\" to decline a side)")
-    yes_bid = _price(yes_text, "yes_bid")
-    no_bid = _price(no_text, "no_bid")
-    if yes_bid >= ONE_DOLLAR or no_bid >= ONE_DOLLAR:
-        raise InvalidParameters("bids must be below 1.00")
+    # Unusable prices are reported by the exchange after the RFQ checks (§4.7 order).
+    yes_bid = no_bid = 0
+    price_error: str | None = None
+    try:
+        yes_bid = parse_price(yes_text, what="yes_bid")
+        no_bid = parse_price(no_text, what="no_bid")
+    except MoneyFormatError as exc:
+        price_error = str(exc)
+    else:
+        if yes_bid >= ONE_DOLLAR or no_bid >= ONE_DOLLAR:
+            price_error = "bids must be below 1.00"
     return CreateQuote(
         rfq_id=rfq_id,
         yes_bid=yes_bid,
@@ -305,6 +317,7 @@ def parse_create_quote(data: Mapping[str, Any]) -> CreateQuote:
         rest_remainder=body.required_bool("rest_remainder"),
         post_only=bool(body.boolean("post_only")),
         subaccount=_subaccount(body),
+        price_error=price_error,
     )
 
 

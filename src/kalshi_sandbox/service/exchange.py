@@ -156,6 +156,9 @@ class CreateQuote:
     rest_remainder: bool
     post_only: bool = False
     subaccount: int = 0
+    price_error: str | None = None
+    """Why the bids are unusable, if they are; reported only after the RFQ checks, as the
+    validation order of reference §4.7 puts prices after the RFQ's existence and state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +456,8 @@ class Exchange:
             market = await tx.get_market(rfq.market_ticker)
             if market is None or not market.tradable:
                 raise InvalidParameters(f"market {rfq.market_ticker} is not open for trading")
+            if cmd.price_error is not None:
+                raise InvalidParameters(cmd.price_error)
             self._check_prices(market, cmd.yes_bid, cmd.no_bid)
             yes_contracts, no_contracts = self._side_sizes(rfq, cmd.yes_bid, cmd.no_bid)
             if yes_contracts == 0 and no_contracts == 0:
