@@ -1,8 +1,142 @@
-"""A client for Kalshi's Trade API v2 (the sandbox, demo or production).
+"""A client for Kalshi's Trade API v2 RFQ flow: the sandbox, Kalshi demo or production.
 
+>>> from kalshi_sandbox.client import KalshiClient
+>>> client = KalshiClient("sandbox", key_id="...", private_key="~/.kalshi/key.pem")
+>>> rfq_id = client.create_rfq("KXSANDBOX-26DEC31-T50", contracts=10)
+
+The same code talks to Kalshi by changing ``"sandbox"`` to ``"demo"`` or ``"prod"``.
 This package never imports the server's packages.
 """
 
-from kalshi_sandbox.client.auth import KalshiAuth, load_private_key, sign_request
+from kalshi_sandbox.client.async_client import AsyncKalshiClient
+from kalshi_sandbox.client.auth import (
+    KalshiAuth,
+    PrivateKey,
+    load_private_key,
+    sign_request,
+    signing_message,
+)
+from kalshi_sandbox.client.credentials import Credentials, CredentialsError
+from kalshi_sandbox.client.environments import (
+    DEMO,
+    PRODUCTION,
+    SANDBOX,
+    Environment,
+    resolve_environment,
+)
+from kalshi_sandbox.client.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InsufficientBalanceError,
+    InvalidParametersError,
+    KalshiConnectionError,
+    KalshiError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuoteExpiredError,
+    RateLimitError,
+    RfqClosedError,
+    ServerError,
+    StreamError,
+    UnexpectedResponseError,
+)
+from kalshi_sandbox.client.messages import (
+    DataMessage,
+    QuoteAccepted,
+    QuoteCreated,
+    QuoteExecuted,
+    Reconnected,
+    RfqCreated,
+    RfqDeleted,
+    SequenceGap,
+    StreamEvent,
+    StreamMessage,
+    Subscribed,
+    UnknownMessage,
+)
+from kalshi_sandbox.client.models import (
+    Balance,
+    BlockTradeProposal,
+    EventPosition,
+    ExchangeStatus,
+    Fill,
+    Market,
+    MveSelectedLeg,
+    Order,
+    Page,
+    Position,
+    PositionsPage,
+    PriceRange,
+    Quote,
+    QuoteStatus,
+    Rfq,
+    RfqStatus,
+    Side,
+)
+from kalshi_sandbox.client.stream import Subscription
+from kalshi_sandbox.client.sync_client import KalshiClient
 
-__all__ = ["KalshiAuth", "load_private_key", "sign_request"]
+__all__ = [
+    "DEMO",
+    "PRODUCTION",
+    "SANDBOX",
+    "APIError",
+    "AsyncKalshiClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Balance",
+    "BlockTradeProposal",
+    "ConflictError",
+    "Credentials",
+    "CredentialsError",
+    "DataMessage",
+    "Environment",
+    "EventPosition",
+    "ExchangeStatus",
+    "Fill",
+    "InsufficientBalanceError",
+    "InvalidParametersError",
+    "KalshiAuth",
+    "KalshiClient",
+    "KalshiConnectionError",
+    "KalshiError",
+    "Market",
+    "MveSelectedLeg",
+    "NotFoundError",
+    "Order",
+    "Page",
+    "PermissionDeniedError",
+    "Position",
+    "PositionsPage",
+    "PriceRange",
+    "PrivateKey",
+    "Quote",
+    "QuoteAccepted",
+    "QuoteCreated",
+    "QuoteExecuted",
+    "QuoteExpiredError",
+    "QuoteStatus",
+    "RateLimitError",
+    "Reconnected",
+    "Rfq",
+    "RfqClosedError",
+    "RfqCreated",
+    "RfqDeleted",
+    "RfqStatus",
+    "SequenceGap",
+    "ServerError",
+    "Side",
+    "StreamError",
+    "StreamEvent",
+    "StreamMessage",
+    "Subscribed",
+    "Subscription",
+    "UnexpectedResponseError",
+    "UnknownMessage",
+    "load_private_key",
+    "resolve_environment",
+    "sign_request",
+    "signing_message",
+]
