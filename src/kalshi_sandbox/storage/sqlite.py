@@ -19,6 +19,9 @@ from kalshi_sandbox.service.ports import IntegrityViolation, StorageError, Trans
 from kalshi_sandbox.storage.schema import MIGRATIONS, TABLES
 from kalshi_sandbox.storage.sql import SqlTransaction
 
+# sqlite3 raises OverflowError, not one of its own errors, for integers beyond 64 bits.
+_DRIVER_ERRORS = (sqlite3.Error, OverflowError)
+
 
 class _SqliteDriver:
     placeholder = "?"
@@ -31,26 +34,28 @@ class _SqliteDriver:
             return self.connection.execute(sql, params).rowcount
         except sqlite3.IntegrityError as exc:
             raise IntegrityViolation(str(exc)) from exc
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise StorageError(str(exc)) from exc
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any] | None:
         try:
             row: Sequence[Any] | None = self.connection.execute(sql, params).fetchone()
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise StorageError(str(exc)) from exc
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
         try:
             return self.connection.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+        except _DRIVER_ERRORS as exc:
             raise StorageError(str(exc)) from exc
 
     async def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             cursor = self.connection.execute(sql, params)
-        except sqlite3.Error as exc:
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityViolation(str(exc)) from exc
+        except _DRIVER_ERRORS as exc:
             raise StorageError(str(exc)) from exc
         assert cursor.lastrowid is not None
         return cursor.lastrowid

@@ -1,0 +1,730 @@
+"""The storage contract: what every ``Store`` backend must do, run against each backend.
+
+Only the ``Store``/``Transaction`` ports are used, so a new backend passes or fails this suite
+without any test knowing its type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kalshi_sandbox.domain.account import OrderStatus
+from kalshi_sandbox.domain.market import MarketStatus
+from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery, QuoteQuery, RfqQuery
+from kalshi_sandbox.domain.quote import QuoteStatus
+from kalshi_sandbox.domain.rfq import RfqStatus
+from kalshi_sandbox.service.ports import IntegrityViolation, StorageError, Store, Transaction
+from kalshi_sandbox.storage.schema import MIGRATIONS
+from tests.storage import entities as e
+from tests.storage.conftest import Backend
+
+pytestmark = pytest.mark.anyio
+
+BIG = 1_000
+
+
+class Boom(Exception):
+    """Raised inside a transaction to make it roll back."""
+
+
+Work = Callable[[Transaction], Awaitable[Any]]
+
+
+async def run(store: Store, *steps: Work) -> None:
+    """Run ``steps`` in one transaction."""
+    async with store.transaction() as tx:
+        for step in steps:
+            await step(tx)
+
+
+async def fail(tx: Transaction) -> None:
+    raise Boom
+
+
+async def insert_all(tx: Transaction) -> None:
+    """Write one of every entity."""
+    await tx.insert_account(e.account())
+    await tx.insert_key(e.api_key())
+    await tx.set_balance("user-1", 0, 5_000_000, 1)
+    await tx.set_meta("k", "v")
+    await tx.insert_market(e.market())
+    await tx.insert_rfq(e.rfq())
+    await tx.insert_quote(e.quote())
+    await tx.insert_order(e.order())
+    await tx.insert_fill(e.fill())
+    await tx.upsert_position(e.position())
+    await tx.add_timer("execute", "quote-1", 500)
+
+
+async def assert_empty(store: Store) -> None:
+    async with store.transaction() as tx:
+        assert await tx.list_accounts() == []
+        assert await tx.get_key("key-1") is None
+        assert await tx.get_balance("user-1", 0) == 0
+        assert await tx.balance_updated_ts("user-1", 0) is None
+        assert await tx.get_meta("k") is None
+        assert await tx.list_markets(MarketQuery(limit=BIG)) == []
+        assert await tx.list_rfqs(RfqQuery(limit=BIG)) == []
+        assert await tx.get_quote("quote-1") is None
+        assert await tx.get_order("order-1") is None
+        assert await tx.list_fills(PortfolioQuery(user_id="user-1", limit=BIG)) == []
+        assert await tx.get_position("user-1", 0, "KXA-26DEC31-T1") is None
+        assert await tx.pending_timers() == []
+
+
+# Round-trips ----------------------------------------------------------------------------
+
+
+async def test_fresh_store_is_empty(store: Store) -> None:
+    await assert_empty(store)
+
+
+async def test_account_round_trips_and_lists_in_creation_order(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_account(e.account("user-b", created_ts=2))
+        await tx.insert_account(e.account("user-a", created_ts=2))
+        await tx.insert_account(e.account("user-c", created_ts=1))
+    async with store.transaction() as tx:
+        assert await tx.get_account("user-a") == e.account("user-a", created_ts=2)
+        assert await tx.get_account("nobody") is None
+        assert [a.user_id for a in await tx.list_accounts()] == ["user-c", "user-a", "user-b"]
+
+
+async def test_api_keys_round_trip_and_list_per_user(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_key(e.api_key("key-2", created_ts=2))
+        await tx.insert_key(e.api_key("key-1", created_ts=1))
+        await tx.insert_key(e.api_key("key-3", user_id="user-2"))
+    async with store.transaction() as tx:
+        assert await tx.get_key("key-1") == e.api_key("key-1", created_ts=1)
+        assert await tx.get_key("nope") is None
+        assert [k.key_id for k in await tx.keys_of("user-1")] == ["key-1", "key-2"]
+        assert await tx.keys_of("nobody") == []
+
+
+async def test_balance_defaults_to_zero_and_is_kept_per_subaccount(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.set_balance("user-1", 0, 7_000_000, 10)
+        await tx.set_balance("user-1", 3, 1, 11)
+    async with store.transaction() as tx:
+        await tx.set_balance("user-1", 0, 6_500_000, 12)
+    async with store.transaction() as tx:
+        assert await tx.get_balance("user-1", 0) == 6_500_000
+        assert await tx.balance_updated_ts("user-1", 0) == 12
+        assert await tx.get_balance("user-1", 3) == 1
+        assert await tx.get_balance("user-1", 4) == 0
+        assert await tx.balance_updated_ts("user-1", 4) is None
+
+
+async def test_balance_may_hold_large_and_negative_amounts(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.set_balance("whale", 0, 10**15, 1)
+        await tx.set_balance("debtor", 0, -5, 1)
+    async with store.transaction() as tx:
+        assert await tx.get_balance("whale", 0) == 10**15
+        assert await tx.get_balance("debtor", 0) == -5
+
+
+async def test_meta_is_none_until_set_and_overwrites(store: Store) -> None:
+    async with store.transaction() as tx:
+        assert await tx.get_meta("colour") is None
+        await tx.set_meta("colour", "red")
+        await tx.set_meta("colour", "blue")
+    async with store.transaction() as tx:
+        assert await tx.get_meta("colour") == "blue"
+
+
+async def test_market_round_trips_with_its_price_grid(store: Store) -> None:
+    plain = e.market()
+    combo = e.market("KXMVE-1", event="KXMVE", series="KXMVE", mve="KXMVECOLL",
+                     structure="center_deci_edge_centi_cent")
+    async with store.transaction() as tx:
+        await tx.insert_market(plain)
+        await tx.insert_market(combo)
+    async with store.transaction() as tx:
+        assert await tx.get_market(plain.ticker) == plain
+        assert await tx.get_market(combo.ticker) == combo
+        assert await tx.get_market("NOPE") is None
+
+
+async def test_market_update_changes_every_mutable_field(store: Store) -> None:
+    original = e.market()
+    changed = dataclasses.replace(original, status=MarketStatus.CLOSED, hvm=True,
+                                  last_price=9_990, volume=5, open_interest=0, result="yes",
+                                  updated_ts=99, title="new")
+    async with store.transaction() as tx:
+        await tx.insert_market(original)
+        await tx.update_market(changed)
+    async with store.transaction() as tx:
+        assert await tx.get_market(original.ticker) == changed
+
+
+async def test_list_markets_filters_and_pages_in_ticker_order(store: Store) -> None:
+    markets = [
+        e.market("A-1", event="A", series="S1"),
+        e.market("B-1", event="B", series="S1", status=MarketStatus.CLOSED),
+        e.market("C-1", event="C", series="S2", mve="COLL"),
+        e.market("D-1", event="A", series="S2"),
+    ]
+    async with store.transaction() as tx:
+        for m in reversed(markets):
+            await tx.insert_market(m)
+
+    async def tickers(query: MarketQuery) -> list[str]:
+        async with store.transaction() as tx:
+            return [m.ticker for m in await tx.list_markets(query)]
+
+    assert await tickers(MarketQuery(limit=BIG)) == ["A-1", "B-1", "C-1", "D-1"]
+    assert await tickers(MarketQuery(limit=2)) == ["A-1", "B-1"]
+    assert await tickers(MarketQuery(limit=2, after="B-1")) == ["C-1", "D-1"]
+    assert await tickers(MarketQuery(limit=BIG, event_ticker="A")) == ["A-1", "D-1"]
+    assert await tickers(MarketQuery(limit=BIG, series_ticker="S2")) == ["C-1", "D-1"]
+    assert await tickers(MarketQuery(limit=BIG, statuses=("closed",))) == ["B-1"]
+    assert await tickers(MarketQuery(limit=BIG, tickers=("D-1", "A-1", "Z"))) == ["A-1", "D-1"]
+    assert await tickers(MarketQuery(limit=BIG, mve=True)) == ["C-1"]
+    assert await tickers(MarketQuery(limit=BIG, mve=False)) == ["A-1", "B-1", "D-1"]
+
+
+async def test_rfq_round_trips_with_optional_fields_empty_and_set(store: Store) -> None:
+    sized = e.rfq("rfq-1")
+    targeted = e.rfq("rfq-2", target_cost=35_000_000, status=RfqStatus.CLOSED)
+    async with store.transaction() as tx:
+        await tx.insert_rfq(sized)
+        await tx.insert_rfq(targeted)
+    async with store.transaction() as tx:
+        assert await tx.get_rfq("rfq-1") == sized
+        assert await tx.get_rfq("rfq-2") == targeted
+        assert await tx.get_rfq("rfq-3") is None
+
+
+async def test_rfq_update_persists_the_closed_state(store: Store) -> None:
+    open_rfq = e.rfq()
+    async with store.transaction() as tx:
+        await tx.insert_rfq(open_rfq)
+    closed = dataclasses.replace(e.rfq(status=RfqStatus.CLOSED), created_ts=open_rfq.created_ts)
+    async with store.transaction() as tx:
+        await tx.update_rfq(closed)
+    async with store.transaction() as tx:
+        assert await tx.get_rfq(open_rfq.id) == closed
+
+
+async def test_quote_round_trips_in_every_status(store: Store) -> None:
+    quotes = [e.quote(f"quote-{s.value}", status=s) for s in QuoteStatus]
+    async with store.transaction() as tx:
+        for q in quotes:
+            await tx.insert_quote(q)
+    async with store.transaction() as tx:
+        for q in quotes:
+            assert await tx.get_quote(q.id) == q
+        assert await tx.get_quote("none") is None
+
+
+async def test_quote_update_persists_every_lifecycle_field(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_quote(e.quote())
+    executed = e.quote(status=QuoteStatus.EXECUTED)
+    async with store.transaction() as tx:
+        await tx.update_quote(executed)
+    async with store.transaction() as tx:
+        assert await tx.get_quote("quote-1") == executed
+
+
+async def test_order_fill_and_position_round_trip(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_order(e.order())
+        await tx.insert_fill(e.fill())
+        await tx.upsert_position(e.position())
+    async with store.transaction() as tx:
+        assert await tx.get_order("order-1") == e.order()
+        assert await tx.get_order("order-2") is None
+        assert await tx.list_fills(PortfolioQuery(user_id="user-1", limit=BIG)) == [e.fill()]
+        assert await tx.get_position("user-1", 0, "KXA-26DEC31-T1") == e.position()
+        assert await tx.get_position("user-1", 1, "KXA-26DEC31-T1") is None
+
+
+async def test_upsert_position_inserts_then_updates_one_row(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.upsert_position(e.position(size=100))
+        await tx.upsert_position(e.position(size=-40, updated_ts=400))
+        await tx.upsert_position(e.position(subaccount=1, size=7))
+    async with store.transaction() as tx:
+        assert await tx.get_position("user-1", 0, "KXA-26DEC31-T1") == e.position(
+            size=-40, updated_ts=400)
+        listed = await tx.list_positions(PortfolioQuery(user_id="user-1", limit=BIG))
+        assert [(p.subaccount, p.position) for p in listed] == [(0, -40), (1, 7)]
+
+
+# Listing: keyset pagination and filters ---------------------------------------------------
+
+RFQ_TIMES = {"rfq-a": 1, "rfq-d": 1, "rfq-c": 2, "rfq-b": 2, "rfq-f": 2, "rfq-e": 3}
+NEWEST_FIRST = ["rfq-e", "rfq-f", "rfq-c", "rfq-b", "rfq-d", "rfq-a"]
+
+
+async def test_list_rfqs_pages_newest_first_with_ties_broken_by_id(store: Store) -> None:
+    async with store.transaction() as tx:
+        for rfq_id, ts in RFQ_TIMES.items():
+            await tx.insert_rfq(e.rfq(rfq_id, created_ts=ts))
+    seen: list[str] = []
+    after = None
+    while True:
+        async with store.transaction() as tx:
+            page = await tx.list_rfqs(RfqQuery(limit=2, after=after))
+        if not page:
+            break
+        assert len(page) <= 2
+        seen += [r.id for r in page]
+        after = (page[-1].created_ts, page[-1].id)
+    assert seen == NEWEST_FIRST
+
+
+async def test_list_rfqs_filters_combine(store: Store) -> None:
+    rfqs = [
+        e.rfq("r1", creator="u1", ticker="M1", event="E1", created_ts=1),
+        e.rfq("r2", creator="u1", ticker="M2", event="E1", created_ts=2,
+              status=RfqStatus.CLOSED),
+        e.rfq("r3", creator="u2", ticker="M1", event="E1", created_ts=3, subaccount=4),
+        e.rfq("r4", creator="u2", ticker="M3", event="E2", created_ts=4,
+              status=RfqStatus.CLOSED),
+    ]
+    async with store.transaction() as tx:
+        for r in rfqs:
+            await tx.insert_rfq(r)
+
+    async def ids(**filters: Any) -> list[str]:
+        async with store.transaction() as tx:
+            query = dataclasses.replace(RfqQuery(limit=BIG), **filters)
+            return [r.id for r in await tx.list_rfqs(query)]
+
+    assert await ids() == ["r4", "r3", "r2", "r1"]
+    assert await ids(market_ticker="M1") == ["r3", "r1"]
+    assert await ids(event_ticker="E1") == ["r3", "r2", "r1"]
+    assert await ids(status=RfqStatus.OPEN) == ["r3", "r1"]
+    assert await ids(status=RfqStatus.CLOSED, creator_user_id="u2") == ["r4"]
+    assert await ids(subaccount=4) == ["r3"]
+    # Closed RFQs last updated before the retention horizon disappear; open ones stay.
+    # (r2 was updated at 7, r4 at 9.)
+    assert await ids(closed_since=8) == ["r4", "r3", "r1"]
+    assert await ids(closed_since=100) == ["r3", "r1"]
+
+
+async def test_open_rfq_lookups_see_only_open_rfqs_oldest_first(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_rfq(e.rfq("r2", creator="u1", ticker="M1", created_ts=2))
+        await tx.insert_rfq(e.rfq("r1", creator="u1", ticker="M2", created_ts=1))
+        await tx.insert_rfq(e.rfq("r3", creator="u1", ticker="M3", created_ts=3,
+                                  status=RfqStatus.CLOSED))
+        await tx.insert_rfq(e.rfq("r4", creator="u2", ticker="M1", created_ts=4))
+    async with store.transaction() as tx:
+        assert [r.id for r in await tx.open_rfqs_of("u1")] == ["r1", "r2"]
+        assert [r.id for r in await tx.open_rfqs_on("M1")] == ["r2", "r4"]
+        assert await tx.open_rfqs_on("M3") == []
+        assert await tx.count_open_rfqs("u1") == 2
+        assert await tx.count_open_rfqs("u3") == 0
+        found = await tx.open_rfq_of_on("u1", "M1")
+        assert found is not None
+        assert found.id == "r2"
+        assert await tx.open_rfq_of_on("u1", "M3") is None
+
+
+async def test_list_quotes_shows_a_viewer_only_their_quotes_and_quotes_on_their_rfqs(
+        store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_quote(e.quote("q1", maker="m1", requester="r1", created_ts=1))
+        await tx.insert_quote(e.quote("q2", maker="m2", requester="r1", created_ts=2))
+        await tx.insert_quote(e.quote("q3", maker="m1", requester="r2", created_ts=3))
+
+    async def ids(viewer: str, **filters: Any) -> list[str]:
+        query = dataclasses.replace(QuoteQuery(viewer_user_id=viewer, limit=BIG), **filters)
+        async with store.transaction() as tx:
+            return [q.id for q in await tx.list_quotes(query)]
+
+    assert await ids("m1") == ["q3", "q1"]
+    assert await ids("r1") == ["q2", "q1"]
+    assert await ids("stranger") == []
+    assert await ids("m1", creator_user_id="m1") == ["q3", "q1"]
+    assert await ids("r1", rfq_creator_user_id="r1") == ["q2", "q1"]
+    assert await ids("m1", rfq_creator_user_id="m1") == []
+
+
+async def test_list_quotes_filters_by_status_rfq_update_window_and_retention(
+        store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_quote(e.quote("q1", rfq_id="A", created_ts=1, updated_ts=10))
+        await tx.insert_quote(e.quote("q2", rfq_id="B", created_ts=2, updated_ts=20,
+                                      status=QuoteStatus.CANCELLED))
+        await tx.insert_quote(e.quote("q3", rfq_id="A", created_ts=3, updated_ts=30,
+                                      status=QuoteStatus.ACCEPTED))
+
+    async def ids(**filters: Any) -> list[str]:
+        query = dataclasses.replace(QuoteQuery(viewer_user_id="maker", limit=BIG), **filters)
+        async with store.transaction() as tx:
+            return [q.id for q in await tx.list_quotes(query)]
+
+    assert await ids(status=QuoteStatus.CANCELLED) == ["q2"]
+    assert await ids(rfq_id="A") == ["q3", "q1"]
+    # The update window is exclusive at both ends.
+    assert await ids(min_updated=10) == ["q3", "q2"]
+    assert await ids(max_updated=30) == ["q2", "q1"]
+    assert await ids(min_updated=10, max_updated=30) == ["q2"]
+    assert await ids(cancelled_since=20) == ["q3", "q2", "q1"]
+    assert await ids(cancelled_since=21) == ["q3", "q1"]
+
+
+async def test_list_quotes_pages_newest_first(store: Store) -> None:
+    async with store.transaction() as tx:
+        for quote_id, ts in RFQ_TIMES.items():
+            await tx.insert_quote(e.quote(quote_id, created_ts=ts))
+    seen: list[str] = []
+    after = None
+    for _ in range(10):
+        async with store.transaction() as tx:
+            page = await tx.list_quotes(QuoteQuery(viewer_user_id="maker", limit=4,
+                                                   after=after))
+        seen += [q.id for q in page]
+        if len(page) < 4:
+            break
+        after = (page[-1].created_ts, page[-1].id)
+    assert seen == NEWEST_FIRST
+
+
+async def test_quotes_of_rfq_selects_statuses_oldest_first(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_quote(e.quote("q2", created_ts=2))
+        await tx.insert_quote(e.quote("q1", created_ts=1, status=QuoteStatus.ACCEPTED))
+        await tx.insert_quote(e.quote("q3", created_ts=3, status=QuoteStatus.CANCELLED))
+        await tx.insert_quote(e.quote("q4", rfq_id="other", created_ts=4))
+    async with store.transaction() as tx:
+        live = await tx.quotes_of_rfq("rfq-1", (QuoteStatus.OPEN, QuoteStatus.ACCEPTED))
+        assert [q.id for q in live] == ["q1", "q2"]
+        assert [q.id for q in await tx.quotes_of_rfq("rfq-1", (QuoteStatus.CANCELLED,))] == [
+            "q3"]
+        assert await tx.quotes_of_rfq("rfq-1", (QuoteStatus.EXECUTED,)) == []
+
+
+async def test_delete_quotes_in_removes_one_status_and_counts(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_quote(e.quote("q1"))
+        await tx.insert_quote(e.quote("q2"))
+        await tx.insert_quote(e.quote("q3", status=QuoteStatus.ACCEPTED))
+    async with store.transaction() as tx:
+        assert await tx.delete_quotes_in(QuoteStatus.OPEN) == 2
+        assert await tx.delete_quotes_in(QuoteStatus.OPEN) == 0
+    async with store.transaction() as tx:
+        assert await tx.get_quote("q1") is None
+        assert await tx.get_quote("q3") is not None
+
+
+async def test_list_orders_and_fills_page_newest_first_and_filter(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_market(e.market("M1", event="E1"))
+        await tx.insert_market(e.market("M2", event="E2"))
+        for index, (oid, ts) in enumerate(RFQ_TIMES.items()):
+            ticker = "M1" if index % 2 == 0 else "M2"
+            status = OrderStatus.EXECUTED if index < 4 else OrderStatus.CANCELED
+            await tx.insert_order(e.order(oid, ticker=ticker, created_ts=ts,
+                                          subaccount=index % 3, status=status))
+            await tx.insert_fill(e.fill(f"f-{oid}", order_id=oid, ticker=ticker,
+                                        created_ts=ts, subaccount=index % 3))
+        await tx.insert_order(e.order("other-user", user="user-2"))
+
+    async def order_ids(**filters: Any) -> list[str]:
+        query = dataclasses.replace(PortfolioQuery(user_id="user-1", limit=BIG), **filters)
+        async with store.transaction() as tx:
+            return [o.order_id for o in await tx.list_orders(query)]
+
+    async def fill_ids(**filters: Any) -> list[str]:
+        query = dataclasses.replace(PortfolioQuery(user_id="user-1", limit=BIG), **filters)
+        async with store.transaction() as tx:
+            return [f.order_id for f in await tx.list_fills(query)]
+
+    # RFQ_TIMES order: a d c b f e -> tickers M1 M2 M1 M2 M1 M2, subaccounts 0 1 2 0 1 2.
+    assert await order_ids() == NEWEST_FIRST
+    assert await fill_ids() == NEWEST_FIRST
+    assert await order_ids(limit=3) == NEWEST_FIRST[:3]
+    assert await order_ids(after=(2, "rfq-c")) == ["rfq-b", "rfq-d", "rfq-a"]
+    assert await fill_ids(after=(2, "f-rfq-c")) == ["rfq-b", "rfq-d", "rfq-a"]
+    assert await order_ids(ticker="M1") == ["rfq-f", "rfq-c", "rfq-a"]
+    assert await order_ids(event_ticker="E2") == ["rfq-e", "rfq-b", "rfq-d"]
+    assert await order_ids(event_ticker="E1,E2") == NEWEST_FIRST
+    assert await order_ids(subaccount=0) == ["rfq-b", "rfq-a"]
+    assert await order_ids(status="canceled") == ["rfq-e", "rfq-f"]
+    # The time window is inclusive at both ends.
+    assert await order_ids(min_ts=2, max_ts=2) == ["rfq-f", "rfq-c", "rfq-b"]
+    assert await fill_ids(min_ts=3) == ["rfq-e"]
+    assert await fill_ids(order_id="rfq-d") == ["rfq-d"]
+
+
+async def test_list_positions_pages_by_ticker(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_market(e.market("M1", event="E1"))
+        await tx.insert_market(e.market("M2", event="E2"))
+        await tx.insert_market(e.market("M3", event="E1"))
+        for ticker in ("M3", "M1", "M2"):
+            await tx.upsert_position(e.position(ticker=ticker))
+        await tx.upsert_position(e.position(user="user-2", ticker="M1"))
+
+    async def tickers(**filters: Any) -> list[str]:
+        query = dataclasses.replace(PortfolioQuery(user_id="user-1", limit=BIG), **filters)
+        async with store.transaction() as tx:
+            return [p.ticker for p in await tx.list_positions(query)]
+
+    assert await tickers() == ["M1", "M2", "M3"]
+    assert await tickers(limit=2) == ["M1", "M2"]
+    assert await tickers(after=(0, "M2")) == ["M3"]
+    assert await tickers(ticker="M2") == ["M2"]
+    assert await tickers(event_ticker="E1") == ["M1", "M3"]
+
+
+# Timers ----------------------------------------------------------------------------------
+
+
+async def test_timers_are_pending_in_due_then_creation_order(store: Store) -> None:
+    async with store.transaction() as tx:
+        late = await tx.add_timer("execute", "q1", 30)
+        first = await tx.add_timer("confirm_deadline", "q2", 10)
+        tie = await tx.add_timer("rfq_expiry", "r1", 30)
+    assert (late.kind, late.subject, late.due) == ("execute", "q1", 30)
+    assert late.id < first.id < tie.id
+    async with store.transaction() as tx:
+        assert await tx.pending_timers() == [first, late, tie]
+
+
+async def test_take_timer_succeeds_exactly_once(store: Store) -> None:
+    async with store.transaction() as tx:
+        timer = await tx.add_timer("execute", "q1", 30)
+    async with store.transaction() as tx:
+        assert await tx.take_timer(timer.id) is True
+    async with store.transaction() as tx:
+        assert await tx.take_timer(timer.id) is False
+        assert await tx.take_timer(timer.id + 1000) is False
+        assert await tx.pending_timers() == []
+
+
+async def test_concurrent_takers_of_one_timer_get_it_once(store: Store) -> None:
+    async with store.transaction() as tx:
+        timer = await tx.add_timer("execute", "q1", 30)
+
+    async def take() -> bool:
+        async with store.transaction() as tx:
+            await asyncio.sleep(0)
+            return await tx.take_timer(timer.id)
+
+    assert sorted(await asyncio.gather(*(take() for _ in range(5)))) == [False] * 4 + [True]
+
+
+async def test_cancel_timers_removes_every_timer_of_a_subject_only(store: Store) -> None:
+    async with store.transaction() as tx:
+        a = await tx.add_timer("confirm_deadline", "q1", 10)
+        b = await tx.add_timer("execute", "q1", 20)
+        other = await tx.add_timer("execute", "q2", 15)
+    async with store.transaction() as tx:
+        assert sorted(await tx.cancel_timers("q1")) == sorted([a.id, b.id])
+        assert await tx.cancel_timers("q1") == []
+        assert await tx.cancel_timers("never") == []
+    async with store.transaction() as tx:
+        assert await tx.pending_timers() == [other]
+
+
+async def test_timer_ids_are_not_reused_after_take(store: Store) -> None:
+    async with store.transaction() as tx:
+        first = await tx.add_timer("execute", "q1", 10)
+        assert await tx.take_timer(first.id)
+        second = await tx.add_timer("execute", "q1", 10)
+    assert second.id > first.id
+
+
+# Transactions ---------------------------------------------------------------------------
+
+
+async def test_committed_writes_are_visible_to_later_transactions(store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    async with store.transaction() as tx:
+        assert await tx.get_account("user-1") == e.account()
+        assert await tx.get_meta("k") == "v"
+        assert [t.subject for t in await tx.pending_timers()] == ["quote-1"]
+
+
+async def test_exception_rolls_back_every_write_and_propagates(store: Store) -> None:
+    with pytest.raises(Boom):
+        await run(store, insert_all, fail)
+    await assert_empty(store)
+
+
+async def test_rollback_undoes_updates_and_deletes_too(store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+
+    async def change_everything(tx: Transaction) -> None:
+        await tx.set_balance("user-1", 0, 1, 2)
+        await tx.update_quote(e.quote(status=QuoteStatus.CANCELLED))
+        await tx.cancel_timers("quote-1")
+        await tx.delete_quotes_in(QuoteStatus.CANCELLED)
+        await tx.set_meta("k", "changed")
+
+    with pytest.raises(Boom):
+        await run(store, change_everything, fail)
+    async with store.transaction() as tx:
+        assert await tx.get_balance("user-1", 0) == 5_000_000
+        assert await tx.get_quote("quote-1") == e.quote()
+        assert len(await tx.pending_timers()) == 1
+        assert await tx.get_meta("k") == "v"
+
+
+async def test_failed_statement_rolls_back_the_whole_transaction(store: Store) -> None:
+    with pytest.raises(IntegrityViolation):
+        await run(store, lambda tx: tx.insert_account(e.account("first")),
+                  lambda tx: tx.insert_rfq(e.rfq()), lambda tx: tx.insert_rfq(e.rfq()))
+    async with store.transaction() as tx:
+        assert await tx.get_account("first") is None
+        assert await tx.get_rfq("rfq-1") is None
+    async with store.transaction() as tx:
+        await tx.insert_rfq(e.rfq())
+    async with store.transaction() as tx:
+        assert await tx.get_rfq("rfq-1") == e.rfq()
+
+
+async def test_concurrent_transactions_are_isolated(store: Store) -> None:
+    async def deposit() -> None:
+        async with store.transaction() as tx:
+            balance = await tx.get_balance("user-1", 0)
+            await asyncio.sleep(0)
+            await tx.set_balance("user-1", 0, balance + 1, 1)
+
+    await asyncio.gather(*(deposit() for _ in range(20)))
+    async with store.transaction() as tx:
+        assert await tx.get_balance("user-1", 0) == 20
+
+
+async def test_wipe_deletes_every_row_and_keeps_the_schema(store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    await store.wipe()
+    await assert_empty(store)
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    async with store.transaction() as tx:
+        assert await tx.get_rfq("rfq-1") == e.rfq()
+
+
+async def test_schema_version_is_recorded(store: Store) -> None:
+    async with store.transaction() as tx:
+        assert await tx.get_meta("schema_version") == str(len(MIGRATIONS))
+
+
+# Errors ---------------------------------------------------------------------------------
+
+
+async def test_duplicate_keys_raise_integrity_violation(store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    duplicates: list[Work] = [
+        lambda tx: tx.insert_account(e.account()),
+        lambda tx: tx.insert_account(dataclasses.replace(e.account("user-9"),
+                                                         communications_id="comm-user-1")),
+        lambda tx: tx.insert_key(e.api_key()),
+        lambda tx: tx.insert_market(e.market()),
+        lambda tx: tx.insert_rfq(e.rfq()),
+        lambda tx: tx.insert_quote(e.quote()),
+        lambda tx: tx.insert_order(e.order()),
+        lambda tx: tx.insert_fill(e.fill()),
+    ]
+    for duplicate in duplicates:
+        with pytest.raises(IntegrityViolation):
+            await run(store, duplicate)
+    assert issubclass(IntegrityViolation, StorageError)
+
+
+async def test_value_out_of_the_databases_range_raises_storage_error(store: Store) -> None:
+    with pytest.raises(StorageError):
+        await run(store, lambda tx: tx.set_balance("user-1", 0, 2**63, 1))
+    with pytest.raises(StorageError):
+        await run(store, lambda tx: tx.insert_rfq(dataclasses.replace(e.rfq(), contracts=2**64)))
+    async with store.transaction() as tx:
+        assert await tx.get_rfq("rfq-1") is None
+
+
+async def test_transaction_on_a_closed_store_raises_storage_error(backend: Backend,
+                                                                  tmp_path: Path) -> None:
+    store = backend.make(tmp_path)
+    with pytest.raises(StorageError):
+        await run(store)
+    await store.open()
+    await store.close()
+    with pytest.raises(StorageError):
+        await run(store)
+
+
+# Persistence and migrations -------------------------------------------------------------
+
+
+async def test_reopening_keeps_committed_data_and_migrates_once(
+        persistent_backend: Backend, tmp_path: Path) -> None:
+    for round_number in range(3):
+        store = persistent_backend.make(tmp_path)
+        await store.open()
+        try:
+            async with store.transaction() as tx:
+                assert await tx.get_meta("schema_version") == str(len(MIGRATIONS))
+                assert await tx.get_meta("opened") == (str(round_number - 1)
+                                                       if round_number else None)
+                await tx.set_meta("opened", str(round_number))
+                if round_number == 0:
+                    await insert_all(tx)
+                else:
+                    assert await tx.get_quote("quote-1") == e.quote()
+                    assert len(await tx.pending_timers()) == 1
+        finally:
+            await store.close()
+
+
+async def test_rolled_back_writes_are_gone_after_reopening(persistent_backend: Backend,
+                                                           tmp_path: Path) -> None:
+    store = persistent_backend.make(tmp_path)
+    await store.open()
+    with pytest.raises(Boom):
+        await run(store, insert_all, fail)
+    await store.close()
+    again = persistent_backend.make(tmp_path)
+    await again.open()
+    try:
+        await assert_empty(again)
+    finally:
+        await again.close()
+
+
+async def test_wiped_database_reopens_cleanly(persistent_backend: Backend,
+                                              tmp_path: Path) -> None:
+    store = persistent_backend.make(tmp_path)
+    await store.open()
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    await store.wipe()
+    await store.close()
+    again = persistent_backend.make(tmp_path)
+    await again.open()
+    try:
+        await assert_empty(again)
+        async with again.transaction() as tx:
+            assert await tx.get_meta("schema_version") == str(len(MIGRATIONS))
+    finally:
+        await again.close()
+
+
+async def test_database_from_a_newer_version_is_refused(persistent_backend: Backend,
+                                                        tmp_path: Path) -> None:
+    store = persistent_backend.make(tmp_path)
+    await store.open()
+    async with store.transaction() as tx:
+        await tx.set_meta("schema_version", str(len(MIGRATIONS) + 1))
+    await store.close()
+    newer = persistent_backend.make(tmp_path)
+    with pytest.raises(StorageError, match="newer"):
+        await newer.open()
+    await newer.close()
