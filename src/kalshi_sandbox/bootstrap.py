@@ -21,6 +21,7 @@ from kalshi_sandbox.api.http import (
     sandbox_error_handler,
 )
 from kalshi_sandbox.api.routes import TradeApi
+from kalshi_sandbox.api.ws import WebSocketApi
 from kalshi_sandbox.control.routes import ControlApi
 from kalshi_sandbox.domain.clock import Clock, ManualClock, SystemClock, parse_instant
 from kalshi_sandbox.domain.errors import SandboxError
@@ -198,6 +199,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     admin.on_reset(authenticator.clear)
     admin.on_reset(scheduler.clear)
     trade = TradeApi(exchange, authenticator, settings)
+    websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit)
     control = ControlApi(admin, scheduler, settings.admin_token,
                          reseed=sandbox.seed if settings.seed else None)
 
@@ -210,7 +212,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
             await sandbox.stop()
 
     sandbox.app = Starlette(
-        routes=[*trade.routes(), *control.routes()],
+        routes=[*trade.routes(), *websockets.routes(), *control.routes()],
         exception_handlers={
             SandboxError: sandbox_error_handler,
             HTTPException: http_error_handler,

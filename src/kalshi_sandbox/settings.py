@@ -75,6 +75,19 @@ class Settings:
     )
     rfq_ttl: float = _setting(0.0, "Close RFQs this many seconds after creation (0 = never).")
     block_trade_fills: bool = _setting(True, "Flag RFQ executions as block trades.")
+    ws_ping_interval: float = _setting(
+        10.0, "Seconds between the WebSocket server's Ping frames (0 = no pings)."
+    )
+    ws_ping_timeout: float = _setting(
+        10.0, "Seconds a WebSocket client has to answer a Ping before it is dropped."
+    )
+    ws_queue_limit: int = _setting(
+        1024, "Messages a WebSocket connection may have waiting to be sent; beyond it the "
+        "subscription that overflows is dropped with error 25."
+    )
+    ws_compression: bool = _setting(
+        False, "Offer permessage-deflate on WebSocket connections."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
 
     @property
@@ -112,13 +125,16 @@ class Settings:
                 raise ValueError("clock_start must be an RFC 3339 timestamp") from None
         for name in ("confirm_window", "execution_delay", "hvm_confirm_window",
                      "hvm_execution_delay", "timestamp_past_tolerance",
-                     "timestamp_future_tolerance", "retention_days", "rfq_ttl"):
+                     "timestamp_future_tolerance", "retention_days", "rfq_ttl",
+                     "ws_ping_interval", "ws_ping_timeout"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.legacy_accepted_side not in ("auto", "always", "never"):
             raise ValueError("legacy_accepted_side must be 'auto', 'always' or 'never'")
         if self.replace_existing_scope not in ("all", "market", "keep_newest"):
             raise ValueError("replace_existing_scope must be 'all', 'market' or 'keep_newest'")
+        if self.ws_queue_limit < 1:
+            raise ValueError("ws_queue_limit must be at least 1")
         if not 1 <= self.port <= 65535 and self.port != 0:
             raise ValueError("port must be between 0 and 65535")
 

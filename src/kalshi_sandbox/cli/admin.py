@@ -54,6 +54,7 @@ def serve(
     """Run the sandbox server. Every flag also reads KALSHI_SANDBOX_<FLAG>."""
     import uvicorn
 
+    from kalshi_sandbox.api.ws.protocol import KalshiWebSocketProtocol
     from kalshi_sandbox.bootstrap import Sandbox, build
 
     try:
@@ -81,7 +82,10 @@ def serve(
     sandbox.on_ready = ready
     uvicorn.run(sandbox.app, host=settings.host, port=settings.port,
                 log_level=settings.log_level, access_log=access_log, lifespan="on",
-                loop="auto", http="auto", ws="auto")
+                loop="auto", http="auto", ws=KalshiWebSocketProtocol,
+                ws_ping_interval=settings.ws_ping_interval or None,
+                ws_ping_timeout=settings.ws_ping_timeout or None,
+                ws_per_message_deflate=settings.ws_compression)
 
 
 def print_banner(box: Any) -> None:

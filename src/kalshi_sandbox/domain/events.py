@@ -79,6 +79,8 @@ class FillCreated:
     """A user's order filled (part of) its size."""
 
     fill: Fill
+    post_position: int | None = None
+    """The user's position in the market after this fill (0.01-contract units, + = YES)."""
 
 
 Event = (

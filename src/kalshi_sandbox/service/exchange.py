@@ -727,7 +727,7 @@ class Exchange:
             await tx.set_balance(user_id, subaccount, balance + cash, w.now)
             orders[taker] = order
             w.events.append(OrderUpdated(order, created=True))
-            w.events.append(FillCreated(fill))
+            w.events.append(FillCreated(fill, updated.position))
         executed = quote.execute(w.now, orders[False].order_id, orders[True].order_id)
         await tx.update_quote(executed)
         await tx.update_market(_traded(market, terms.yes_price, count, open_interest // 2,

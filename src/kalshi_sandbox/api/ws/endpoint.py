@@ -1,0 +1,60 @@
+"""The WebSocket front door: a signed handshake, then a ``Session`` per connection."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from kalshi_sandbox.api.auth import Authenticator
+from kalshi_sandbox.api.http import error_response
+from kalshi_sandbox.api.ws.fanout import Fanout
+from kalshi_sandbox.api.ws.session import Session
+from kalshi_sandbox.domain.clock import Clock
+from kalshi_sandbox.domain.errors import SandboxError
+from kalshi_sandbox.service.feed import Feed
+
+log = logging.getLogger(__name__)
+
+WS_PATH = "/trade-api/ws/v2"
+POLICY_VIOLATION = 1008
+
+
+class WebSocketApi:
+    """Kalshi's WebSocket endpoint bound to a feed of committed events."""
+
+    def __init__(self, feed: Feed, authenticator: Authenticator, clock: Clock, *,
+                 queue_limit: int) -> None:
+        self.auth = authenticator
+        self.queue_limit = queue_limit
+        self.fanout = Fanout(clock)
+        self.fanout.attach(feed)
+
+    async def endpoint(self, websocket: WebSocket) -> None:
+        """Authenticate the upgrade request, then serve the connection.
+
+        The handshake is signed like a REST GET of the WebSocket path (reference §6.1, §7.2);
+        a failure is answered with HTTP 401 and Kalshi's error body, without upgrading (§12
+        Q22).
+        """
+        scope = websocket.scope
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        try:
+            actor = await self.auth.authenticate(
+                websocket.headers, "GET", raw_path.decode("latin-1"),
+                scope["query_string"].decode("latin-1"),
+            )
+        except SandboxError as error:
+            try:
+                await websocket.send_denial_response(error_response(error))
+            except RuntimeError:
+                # A server without the denial-response extension can only refuse (403).
+                await websocket.close(POLICY_VIOLATION)
+            return
+        await websocket.accept()
+        await Session(websocket, actor, self.fanout, self.queue_limit).run()
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the WebSocket route."""
+        return [WebSocketRoute(WS_PATH, self.endpoint)]

@@ -1,0 +1,277 @@
+"""Routing committed events to WebSocket subscriptions: who hears what, in commit order.
+
+The fanout listens to a ``Feed`` (service/feed.py) and, for each committed batch, renders
+every event once per distinct audience and hands each subscription its frame. Sequence numbers
+are assigned here, synchronously, in batch order, so ``seq`` runs 1, 2, 3 ... per ``sid`` in
+commit order whatever the connections do afterwards.
+
+Recipients (reference §2.5, §6.5, §6.6):
+
+* ``rfq_created`` / ``rfq_deleted``: every ``communications`` subscription, or only the
+  creator's own with ``user_filter: "self"``; the creator id is obscured for others when the
+  RFQ asks for it, except for the maker whose quote executed on it.
+* ``quote_created`` / ``quote_accepted`` / ``quote_executed``: the quote's maker and the RFQ's
+  requester only, each rendered for its recipient (``quote_executed`` with its own order).
+* ``fill`` and ``user_order``: the owner's ``fill`` / ``user_orders`` subscriptions.
+
+``shard_factor``/``shard_key`` split ``communications`` messages by market ticker with jump
+consistent hashing, so a ticker stays on its shard and growing the factor moves few tickers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from typing import Any, Protocol
+
+import msgspec
+
+from kalshi_sandbox.api.ws import render
+from kalshi_sandbox.domain.clock import Clock
+from kalshi_sandbox.domain.events import (
+    Event,
+    FillCreated,
+    OrderUpdated,
+    QuoteAccepted,
+    QuoteCreated,
+    QuoteExecuted,
+    RfqCreated,
+    RfqDeleted,
+)
+from kalshi_sandbox.domain.quote import Quote
+from kalshi_sandbox.domain.rfq import Rfq
+from kalshi_sandbox.service.feed import Feed
+
+log = logging.getLogger(__name__)
+
+COMMUNICATIONS = "communications"
+FILL = "fill"
+USER_ORDERS = "user_orders"
+SERVED_CHANNELS = frozenset({COMMUNICATIONS, FILL, USER_ORDERS})
+"""Channels the sandbox serves."""
+KALSHI_CHANNELS = frozenset({
+    "orderbook_delta", "ticker", "ticker_v2", "trade", "fill", "market_positions",
+    "market_lifecycle_v2", "multivariate_market_lifecycle", "multivariate", "communications",
+    "order_group_updates", "user_orders", "cfbenchmarks_value", "pyth_value",
+})
+"""Every channel name Kalshi's WebSocket knows (reference §6.2 and the quick start)."""
+
+_encode = msgspec.json.Encoder().encode
+_MASK64 = (1 << 64) - 1
+
+
+def jump_hash(key: int, buckets: int) -> int:
+    """Map a 64-bit ``key`` to one of ``buckets`` (Lamping and Veach's jump consistent hash)."""
+    bucket, candidate = -1, 0
+    while candidate < buckets:
+        bucket = candidate
+        key = (key * 2862933555777941757 + 1) & _MASK64
+        candidate = int((bucket + 1) * ((1 << 31) / ((key >> 33) + 1)))
+    return bucket
+
+
+@lru_cache(maxsize=65536)
+def shard_of(ticker: str, factor: int) -> int:
+    """Return the shard (0 <= shard < ``factor``) that carries ``ticker``'s messages."""
+    key = int.from_bytes(hashlib.sha256(ticker.encode()).digest()[:8], "big")
+    return jump_hash(key, factor)
+
+
+class Outbox(Protocol):
+    """Where a subscription's frames go: its connection's bounded queue."""
+
+    def deliver(self, subscription: Subscription, frame: str) -> None:
+        """Queue ``frame`` for sending, or drop ``subscription`` if the queue is full."""
+        ...
+
+
+@dataclass(eq=False, slots=True)
+class Subscription:
+    """One ``sid`` of one connection."""
+
+    sid: int
+    channel: str
+    user_id: str
+    outbox: Outbox
+    shard_factor: int = 1
+    shard_key: int = 0
+    only_own_rfqs: bool = False
+    markets: set[str] | None = None
+    """Market tickers a ``fill``/``user_orders`` subscription is limited to (None: all)."""
+    seq: int = 0
+    """The ``seq`` of the last message sent on this sid."""
+    active: bool = field(default=True)
+
+    def covers(self, ticker: str) -> bool:
+        """Return True if messages about market ``ticker`` belong on this subscription."""
+        if self.shard_factor > 1 and shard_of(ticker, self.shard_factor) != self.shard_key:
+            return False
+        return self.markets is None or ticker in self.markets
+
+    def describe(self) -> dict[str, Any]:
+        """Return the subscription as ``list_subscriptions`` shows it."""
+        return {"channel": self.channel, "sid": self.sid}
+
+
+def frame(kind: str, sid: int, seq: int, sending_ts_ms: int, payload: str) -> str:
+    """Return a data message's JSON text (reference §6.4), ``payload`` already encoded."""
+    return (f'{{"type":"{kind}","sid":{sid},"seq":{seq},'
+            f'"sending_ts_ms":{sending_ts_ms},"msg":{payload}}}')
+
+
+def _json(data: dict[str, Any]) -> str:
+    return _encode(data).decode()
+
+
+class Fanout:
+    """The live subscriptions of this instance, indexed by audience."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._rfq_audience: dict[Subscription, None] = {}
+        self._by_user: dict[tuple[str, str], dict[Subscription, None]] = {}
+        self._detach: Callable[[], None] | None = None
+
+    def attach(self, feed: Feed) -> None:
+        """Start listening to ``feed``."""
+        self.detach()
+        self._detach = feed.subscribe(self.publish)
+
+    def detach(self) -> None:
+        """Stop listening."""
+        if self._detach is not None:
+            self._detach()
+            self._detach = None
+
+    def add(self, subscription: Subscription) -> None:
+        """Start routing messages to ``subscription``."""
+        if subscription.channel == COMMUNICATIONS:
+            self._rfq_audience[subscription] = None
+        key = (subscription.user_id, subscription.channel)
+        self._by_user.setdefault(key, {})[subscription] = None
+
+    def remove(self, subscription: Subscription) -> None:
+        """Stop routing messages to ``subscription``."""
+        subscription.active = False
+        self._rfq_audience.pop(subscription, None)
+        key = (subscription.user_id, subscription.channel)
+        subs = self._by_user.get(key)
+        if subs is not None:
+            subs.pop(subscription, None)
+            if not subs:
+                del self._by_user[key]
+
+    @property
+    def subscriptions(self) -> int:
+        """Return how many subscriptions are live."""
+        return sum(len(subs) for subs in self._by_user.values())
+
+    # The feed listener ----------------------------------------------------------------------
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """Route one committed batch; called by the feed, must not block."""
+        ts_ms = self.clock.now() // 1000
+        orders = {e.order.order_id: e.order for e in events if isinstance(e, OrderUpdated)}
+        executed_by = {e.quote.rfq_id: e.quote.creator_user_id for e in events
+                       if isinstance(e, QuoteExecuted)}
+        for event in events:
+            if isinstance(event, RfqCreated):
+                self._rfq_event("rfq_created", event.rfq, None, ts_ms,
+                                partial(render.rfq_created, event.rfq))
+            elif isinstance(event, RfqDeleted):
+                rfq = event.rfq
+                self._rfq_event("rfq_deleted", rfq, executed_by.get(rfq.id), ts_ms,
+                                partial(render.rfq_deleted, rfq, event.deleted_ts))
+            elif isinstance(event, QuoteCreated):
+                self._quote_event("quote_created", event.quote, ts_ms,
+                                  partial(render.quote_created, event.quote))
+            elif isinstance(event, QuoteAccepted):
+                self._quote_event("quote_accepted", event.quote, ts_ms,
+                                  partial(render.quote_accepted, event.quote))
+            elif isinstance(event, QuoteExecuted):
+                self._executed(event, ts_ms)
+            elif isinstance(event, FillCreated):
+                fill = event.fill
+                order = orders.get(fill.order_id)
+                client_order_id = None if order is None else order.client_order_id
+                self._private(FILL, fill.user_id, fill.ticker, "fill", ts_ms,
+                              partial(render.fill, fill, event.post_position, client_order_id))
+            elif isinstance(event, OrderUpdated):
+                order = event.order
+                self._private(USER_ORDERS, order.user_id, order.ticker, "user_order", ts_ms,
+                              partial(render.user_order, order))
+            # QuoteConfirmed and QuoteCancelled have no message on Kalshi's channel.
+
+    def _send(self, sub: Subscription, kind: str, payload: str, ts_ms: int) -> None:
+        sub.seq += 1
+        sub.outbox.deliver(sub, frame(kind, sub.sid, sub.seq, ts_ms, payload))
+
+    def _rfq_event(self, kind: str, rfq: Rfq, counterparty: str | None, ts_ms: int,
+                   build: Callable[[bool], dict[str, Any]]) -> None:
+        obscured = rfq.obscure_creator_id
+        public: str | None = None
+        revealed: str | None = None
+        creator = rfq.creator_user_id
+        # A snapshot: delivering may drop a subscription (buffer overflow) mid-loop.
+        for sub in tuple(self._rfq_audience):
+            if not sub.active:
+                continue
+            mine = sub.user_id == creator
+            if sub.only_own_rfqs and not mine:
+                continue
+            if not sub.covers(rfq.market_ticker):
+                continue
+            if obscured and (mine or sub.user_id == counterparty):
+                if revealed is None:
+                    revealed = _json(build(True))
+                payload = revealed
+            else:
+                if public is None:
+                    public = _json(build(not obscured))
+                payload = public
+            self._send(sub, kind, payload, ts_ms)
+
+    def _quote_event(self, kind: str, quote: Quote, ts_ms: int,
+                     build: Callable[[str], dict[str, Any]]) -> None:
+        for viewer in (quote.creator_user_id, quote.rfq_creator_user_id):
+            subs = self._by_user.get((viewer, COMMUNICATIONS))
+            if not subs:
+                continue
+            payload: str | None = None
+            for sub in tuple(subs):
+                if not sub.active or not sub.covers(quote.market_ticker):
+                    continue
+                if payload is None:
+                    payload = _json(build(viewer))
+                self._send(sub, kind, payload, ts_ms)
+
+    def _executed(self, event: QuoteExecuted, ts_ms: int) -> None:
+        quote = event.quote
+        for viewer, order in ((quote.creator_user_id, event.maker_order),
+                              (quote.rfq_creator_user_id, event.requester_order)):
+            subs = self._by_user.get((viewer, COMMUNICATIONS))
+            if not subs:
+                continue
+            payload: str | None = None
+            for sub in tuple(subs):
+                if not sub.active or not sub.covers(quote.market_ticker):
+                    continue
+                if payload is None:
+                    payload = _json(render.quote_executed(quote, order, viewer))
+                self._send(sub, "quote_executed", payload, ts_ms)
+
+    def _private(self, channel: str, user_id: str, ticker: str, kind: str, ts_ms: int,
+                 build: Callable[[], dict[str, Any]]) -> None:
+        subs = self._by_user.get((user_id, channel))
+        if not subs:
+            return
+        payload: str | None = None
+        for sub in tuple(subs):
+            if not sub.active or not sub.covers(ticker):
+                continue
+            if payload is None:
+                payload = _json(build())
+            self._send(sub, kind, payload, ts_ms)

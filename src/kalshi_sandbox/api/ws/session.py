@@ -1,0 +1,373 @@
+"""One authenticated WebSocket connection: its commands, subscriptions and outbound queue.
+
+Every frame the connection sends, command replies and data messages alike, goes through one
+FIFO queue drained by a writer task, so a ``subscribed`` reply always precedes the first
+message of its ``sid`` and data messages keep the order the fanout gave them. The queue is
+bounded: when a data message would exceed ``limit``, the subscription it belongs to is
+dropped, its waiting messages are discarded and the client gets error 25 ("Subscription
+buffer overflow") naming the ``sid``. A client that stops reading therefore costs a bounded
+amount of memory and never holds up the publisher or other connections. Commands are read
+only while the queue has room, so a client cannot grow it by sending commands either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Any
+
+import msgspec
+from starlette.websockets import WebSocket
+
+from kalshi_sandbox.api.ws.fanout import (
+    COMMUNICATIONS,
+    KALSHI_CHANNELS,
+    SERVED_CHANNELS,
+    Fanout,
+    Subscription,
+)
+from kalshi_sandbox.service.exchange import Actor
+
+log = logging.getLogger(__name__)
+
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
+
+MAX_SHARD_FACTOR = 100
+UPDATE_ACTIONS = ("add_markets", "delete_markets", "get_snapshot")
+
+ERROR_TEXT = {
+    1: "Unable to process message",
+    2: "Params required",
+    3: "Channels required",
+    4: "Subscription IDs required",
+    5: "Unknown command",
+    6: "Already subscribed",
+    7: "Unknown subscription ID",
+    8: "Unknown channel name",
+    9: "Authentication required",
+    10: "Channel error",
+    11: "Invalid parameter",
+    12: "Exactly one subscription ID is required",
+    13: "Unsupported action",
+    14: "Market Ticker required",
+    15: "Action required",
+    16: "Market not found",
+    17: "Internal error",
+    18: "Command timeout",
+    19: "shard_factor must be > 0",
+    20: "shard_factor is required when shard_key is set",
+    21: "shard_key must be >= 0 and < shard_factor",
+    22: "shard_factor must be <= 100",
+    23: "Match IDs required",
+    24: "Index IDs required",
+    25: "Subscription buffer overflow",
+    26: "Subscription market limit exceeded",
+    27: "Too many requests",
+    28: "Underlying tickers required",
+}
+"""Kalshi's WebSocket error codes and texts (reference §6.3)."""
+
+BUFFER_OVERFLOW = 25
+
+
+class CommandError(Exception):
+    """A command failed with one of Kalshi's integer error codes."""
+
+    def __init__(self, code: int, detail: str = "") -> None:
+        super().__init__(detail or ERROR_TEXT[code])
+        self.code = code
+        self.detail = detail
+
+    def body(self) -> dict[str, Any]:
+        """Return the ``msg`` of the error reply."""
+        text = ERROR_TEXT[self.code]
+        return {"code": self.code, "msg": f"{text}: {self.detail}" if self.detail else text}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class Session:
+    """Serve one accepted WebSocket for ``actor`` until either side closes it."""
+
+    def __init__(self, websocket: WebSocket, actor: Actor, fanout: Fanout, limit: int) -> None:
+        self.websocket = websocket
+        self.actor = actor
+        self.fanout = fanout
+        self.limit = limit
+        self._queue: deque[tuple[int, str]] = deque()
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._subs: dict[int, Subscription] = {}
+        self._next_sid = 1
+
+    # The outbound queue ---------------------------------------------------------------------
+
+    def deliver(self, subscription: Subscription, frame: str) -> None:
+        """Queue a data message of ``subscription``; on overflow drop the subscription."""
+        queue = self._queue
+        if len(queue) >= self.limit:
+            self._overflow(subscription)
+            return
+        queue.append((subscription.sid, frame))
+        if len(queue) == 1:
+            self._ready.set()
+        if len(queue) >= self.limit:
+            self._room.clear()
+
+    def _overflow(self, subscription: Subscription) -> None:
+        sid = subscription.sid
+        self._drop(subscription)
+        kept = [item for item in self._queue if item[0] != sid]
+        self._queue.clear()
+        self._queue.extend(kept)
+        if len(self._queue) < self.limit:
+            self._room.set()
+        log.warning("websocket subscription %d (%s) of user %s dropped: %d messages waiting",
+                    sid, subscription.channel, self.actor.user_id, self.limit)
+        self._control({"type": "error", "sid": sid,
+                       "msg": CommandError(BUFFER_OVERFLOW).body()})
+
+    def _control(self, reply: dict[str, Any]) -> None:
+        """Queue a reply; replies are few and bounded by the commands read."""
+        self._queue.append((0, _encode(reply).decode()))
+        self._ready.set()
+
+    async def _write(self) -> None:
+        queue = self._queue
+        ready = self._ready
+        room = self._room
+        send = self.websocket.send
+        while True:
+            if not queue:
+                ready.clear()
+                await ready.wait()
+                continue
+            _, text = queue.popleft()
+            if not room.is_set() and len(queue) < self.limit:
+                room.set()
+            await send({"type": "websocket.send", "text": text})
+
+    # The connection ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read commands until the client leaves; then drop every subscription."""
+        writer = asyncio.create_task(self._write())
+        try:
+            while True:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if writer.done():
+                    break
+                text = message.get("text")
+                if text is None:
+                    raw = message.get("bytes") or b""
+                    try:
+                        text = raw.decode()
+                    except UnicodeDecodeError:
+                        text = ""
+                await self._room.wait()
+                self.handle(text)
+        finally:
+            for subscription in list(self._subs.values()):
+                self.fanout.remove(subscription)
+            self._subs.clear()
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+
+    # Commands ---------------------------------------------------------------------------------
+
+    def handle(self, text: str) -> None:
+        """Apply one command and queue its replies."""
+        command_id: int | None = None
+        try:
+            try:
+                data = _decode(text)
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                raise CommandError(1) from None
+            if not isinstance(data, dict):
+                raise CommandError(1)
+            raw_id = data.get("id")
+            if raw_id is not None and not _is_int(raw_id):
+                raise CommandError(1, "id must be an integer")
+            command_id = raw_id or None
+            cmd = data.get("cmd")
+            if cmd is not None and not isinstance(cmd, str):
+                raise CommandError(1, "cmd must be a string")
+            params = data.get("params")
+            if params is not None and not isinstance(params, dict):
+                raise CommandError(1, "params must be an object")
+            if cmd == "subscribe":
+                self._subscribe(command_id, params)
+            elif cmd == "unsubscribe":
+                self._unsubscribe(command_id, params)
+            elif cmd == "list_subscriptions":
+                self._reply(command_id, {"type": "ok", "msg": [
+                    sub.describe() for sub in self._subs.values()]})
+            elif cmd == "update_subscription":
+                self._update(command_id, params)
+            else:
+                raise CommandError(5)
+        except CommandError as error:
+            self._error(command_id, error)
+        except Exception:
+            log.exception("websocket command failed: %.200s", text)
+            self._error(command_id, CommandError(17))
+
+    def _reply(self, command_id: int | None, reply: dict[str, Any]) -> None:
+        self._control({"id": command_id, **reply} if command_id else reply)
+
+    def _error(self, command_id: int | None, error: CommandError) -> None:
+        self._reply(command_id, {"type": "error", "msg": error.body()})
+
+    def _subscribe(self, command_id: int | None, params: dict[str, Any] | None) -> None:
+        if params is None:
+            raise CommandError(2)
+        channels = params.get("channels")
+        if channels is None or channels == []:
+            raise CommandError(3)
+        if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+            raise CommandError(1, "channels must be an array of strings")
+        for channel in channels:
+            if channel not in KALSHI_CHANNELS:
+                raise CommandError(8, channel)
+        factor, key = _shard(params)
+        only_own = _user_filter(params)
+        markets = _markets(params)
+        taken = {sub.channel for sub in self._subs.values()}
+        for channel in dict.fromkeys(channels):
+            if channel not in SERVED_CHANNELS:
+                self._error(command_id, CommandError(
+                    10, f"the sandbox does not serve the {channel} channel yet"))
+                continue
+            if channel in taken:
+                self._error(command_id, CommandError(6))
+                continue
+            communications = channel == COMMUNICATIONS
+            subscription = Subscription(
+                sid=self._next_sid, channel=channel, user_id=self.actor.user_id,
+                outbox=self, shard_factor=factor if communications else 1,
+                shard_key=key if communications else 0,
+                only_own_rfqs=only_own and communications,
+                markets=None if communications or markets is None else set(markets),
+            )
+            self._next_sid += 1
+            self._subs[subscription.sid] = subscription
+            taken.add(channel)
+            # Register and acknowledge without yielding: no message of this sid can be
+            # queued ahead of its "subscribed".
+            self.fanout.add(subscription)
+            self._reply(command_id, {"type": "subscribed", "msg": subscription.describe()})
+
+    def _sids(self, params: dict[str, Any] | None) -> list[int]:
+        if params is None:
+            raise CommandError(2)
+        sids = params.get("sids")
+        if sids is None or sids == []:
+            raise CommandError(4)
+        if not isinstance(sids, list) or not all(_is_int(s) for s in sids):
+            raise CommandError(1, "sids must be an array of integers")
+        return list(sids)
+
+    def _drop(self, subscription: Subscription) -> None:
+        self.fanout.remove(subscription)
+        self._subs.pop(subscription.sid, None)
+
+    def _unsubscribe(self, command_id: int | None, params: dict[str, Any] | None) -> None:
+        for sid in dict.fromkeys(self._sids(params)):
+            subscription = self._subs.get(sid)
+            if subscription is None:
+                self._error(command_id, CommandError(7, str(sid)))
+                continue
+            self._drop(subscription)
+            # The acknowledgement takes the sid's next number, so a client that checks every
+            # frame of a sid for gaps sees none.
+            subscription.seq += 1
+            self._reply(command_id, {"sid": sid, "seq": subscription.seq,
+                                     "type": "unsubscribed"})
+
+    def _update(self, command_id: int | None, params: dict[str, Any] | None) -> None:
+        if params is None:
+            raise CommandError(2)
+        sids = params.get("sids")
+        if sids is None and _is_int(params.get("sid")):
+            sids = [params["sid"]]
+        if not isinstance(sids, list) or len(sids) != 1 or not _is_int(sids[0]):
+            raise CommandError(12)
+        subscription = self._subs.get(sids[0])
+        if subscription is None:
+            raise CommandError(7, str(sids[0]))
+        action = params.get("action")
+        if action is None or action == "":
+            raise CommandError(15)
+        if action not in UPDATE_ACTIONS:
+            raise CommandError(13, str(action))
+        if subscription.channel == COMMUNICATIONS or action == "get_snapshot":
+            raise CommandError(13, f"{action} does not apply to {subscription.channel}")
+        markets = _markets(params)
+        if not markets:
+            raise CommandError(14)
+        if action == "add_markets":
+            if subscription.markets is not None:
+                subscription.markets.update(markets)
+        elif subscription.markets is None:
+            raise CommandError(13, "the subscription covers every market")
+        else:
+            subscription.markets.difference_update(markets)
+        tickers = None if subscription.markets is None else sorted(subscription.markets)
+        self._reply(command_id, {"sid": subscription.sid, "type": "ok",
+                                 "msg": {"market_tickers": tickers}})
+
+
+def _shard(params: dict[str, Any]) -> tuple[int, int]:
+    factor = params.get("shard_factor")
+    key = params.get("shard_key")
+    if factor is not None and not _is_int(factor):
+        raise CommandError(1, "shard_factor must be an integer")
+    if key is not None and not _is_int(key):
+        raise CommandError(1, "shard_key must be an integer")
+    if factor is None:
+        if key is not None:
+            raise CommandError(20)
+        return 1, 0
+    if factor <= 0:
+        raise CommandError(19)
+    if factor > MAX_SHARD_FACTOR:
+        raise CommandError(22)
+    key = 0 if key is None else key
+    if not 0 <= key < factor:
+        raise CommandError(21)
+    return factor, key
+
+
+def _user_filter(params: dict[str, Any]) -> bool:
+    value = params.get("user_filter")
+    if value is None or value == "":
+        return False
+    if not isinstance(value, str):
+        raise CommandError(1, "user_filter must be a string")
+    if value != "self":
+        raise CommandError(11, "user_filter must be \"\" or \"self\"")
+    return True
+
+
+def _markets(params: dict[str, Any]) -> list[str] | None:
+    tickers: list[str] = []
+    single = params.get("market_ticker")
+    many = params.get("market_tickers")
+    if single is not None:
+        if not isinstance(single, str):
+            raise CommandError(1, "market_ticker must be a string")
+        tickers.append(single)
+    if many is not None:
+        if not isinstance(many, list) or not all(isinstance(t, str) for t in many):
+            raise CommandError(1, "market_tickers must be an array of strings")
+        tickers.extend(many)
+    return tickers or None
