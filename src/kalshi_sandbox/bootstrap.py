@@ -51,6 +51,8 @@ DEMO_MARKETS = (
 DEMO_ACCOUNTS = ("requester", "maker")
 MANIFEST = "demo-accounts.json"
 CLOCK_KEY = "manual_clock"
+UNPLACED = 0
+"""The instant of a manual clock that start-up has yet to place."""
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Sandbox:
             if flushed:
                 log.info("forgot %d open quotes, as a Kalshi server roll does", flushed)
         await self.restore_timers()
+        # Timers that fell due while the server was down fire before the first request.
+        await self.scheduler.fire_overdue()
         if self.settings.seed:
             async with self.store.transaction() as tx:
                 empty = not await tx.list_accounts()
@@ -107,12 +111,25 @@ class Sandbox:
         await self.store.close()
 
     async def restore_clock(self) -> None:
-        """Put a manual clock back where it stopped, so time never runs backwards."""
+        """Put a manual clock back where it stopped (or later, at ``clock_start``).
+
+        A clock that ``make_clock`` left unplaced starts at the current time on a fresh
+        database. The instant is stored at once, so a restart before any advance resumes it
+        instead of skipping the real time that passed meanwhile.
+        """
         if isinstance(self.clock, ManualClock):
             async with self.store.transaction() as tx:
                 stored = await tx.get_meta(CLOCK_KEY)
             if stored is not None and int(stored) > self.clock.now():
                 self.clock.set(int(stored))
+            elif self.clock.now() == UNPLACED:
+                self.clock.set(SystemClock().now())
+            await self.remember_clock()
+
+    async def remember_clock(self) -> None:
+        """Store where a manual clock stands now (after start-up or a reset)."""
+        if isinstance(self.clock, ManualClock):
+            await self.save_clock(self.clock.now())
 
     async def save_clock(self, instant: int) -> None:
         """Remember where a manual clock stands."""
@@ -172,7 +189,9 @@ def load_manifest(data_dir: Path) -> list[DemoAccount]:
 def make_clock(settings: Settings) -> Clock:
     """Return the clock the settings ask for."""
     if settings.clock == "manual":
-        return ManualClock(parse_instant(settings.clock_start) if settings.clock_start else None)
+        # Without a start instant, Sandbox.start places the clock where it stopped, or now.
+        return ManualClock(parse_instant(settings.clock_start) if settings.clock_start
+                           else UNPLACED)
     return SystemClock(settings.clock_speed)
 
 
@@ -198,6 +217,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     scheduler.on_moved = sandbox.save_clock
     admin.on_reset(authenticator.clear)
     admin.on_reset(scheduler.clear)
+    admin.on_reset(sandbox.remember_clock)
     trade = TradeApi(exchange, authenticator, settings)
     websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit)
     control = ControlApi(admin, scheduler, settings.admin_token,
