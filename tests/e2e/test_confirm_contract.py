@@ -9,6 +9,7 @@ clock and the pending timers read the same before and after.
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,6 +238,18 @@ def test_confirm_with_stale_timestamp_answers_401_expired_and_changes_nothing(
     assert_unchanged(deal, before)
 
 
+@pytest.mark.parametrize("target", ["malformed quote id", "unknown quote"])
+@pytest.mark.parametrize("form", FORMS)
+def test_unsigned_confirm_answers_401_before_checking_the_quote(
+        control: Control, form: str, target: str) -> None:
+    quote_id = "not-a-uuid" if target == "malformed quote id" else str(uuid.uuid4())
+
+    response = httpx.put(control.base_url + API + confirm_path(form, str(uuid.uuid4()),
+                                                               quote_id))
+
+    assert_error(response, 401, "authentication_error")
+
+
 # 404 ----------------------------------------------------------------------------------------
 
 NOT_FOUND = {"code": "not_found", "message": "quote not found"}
@@ -425,6 +438,30 @@ def test_confirm_with_maker_balance_too_low_answers_400_insufficient_balance(
     control.call("PUT", f"/accounts/{deal.maker.account.user_id}/balance",
                  {"balance_dollars": "6"})
     assert deal.confirm(form).status_code == 204
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_simultaneous_confirms_succeed_once_and_start_one_execution_timer(
+        control: Control, form: str) -> None:
+    deal = accepted_deal(control)
+    url = control.base_url + API + confirm_path(form, deal.rfq_id, deal.quote_id)
+    account = deal.maker.account
+
+    def confirm_once(_: int) -> httpx.Response:
+        return httpx.put(url, auth=KalshiAuth(account.key_id, account.private_key_pem))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(confirm_once, range(8)))
+
+    assert sorted(r.status_code for r in responses) == [204] + [400] * 7
+    for response in responses:
+        if response.status_code == 400:
+            assert_error(response, 400, "invalid_parameters",
+                         details_prefix="quote already confirmed")
+    assert control.call("GET", "/clock")["pending_timers"] == 1
+    assert control.advance(15)["fired_timers"] == 1
+    for trader in (deal.requester, deal.maker):
+        assert len(trader.get("/portfolio/fills").json()["fills"]) == 1
 
 
 # Timing boundaries --------------------------------------------------------------------------

@@ -210,10 +210,24 @@ def test_crash_past_execution_due_executes_once_at_start_up(scene: Scene) -> Non
 def test_crash_past_confirmation_deadline_voids_quote_at_start_up(scene: Scene) -> None:
     accepted_at = accept(scene)
     deadline = accepted_at + CONFIRM_WINDOW
+    assert scene.control is not None
+    latecomer = scene.control.trader("latecomer")
+    open_quote = latecomer.create_quote(scene.rfq_id, yes_bid="0.30", no_bid="0.60")
+    latecomer_account = latecomer.account
 
     scene.crash()
     control, requester, maker = scene.restart("--clock-start",
                                               format_instant(deadline + MICROS))
+
+    # A restart forgets open quotes, as a Kalshi server roll does: they are gone (404).
+    latecomer = Trader(scene.server.base_url, latecomer_account)
+    try:
+        gone = latecomer.put(f"/communications/quotes/{open_quote}/confirm")
+        assert gone.status_code == 404, gone.text
+        assert gone.json()["error"]["code"] == "not_found"
+        assert latecomer.get(f"/communications/quotes/{open_quote}").status_code == 404
+    finally:
+        latecomer.close()
 
     quote = maker.quote(scene.quote_id)
     assert (quote["status"], quote["cancellation_reason"]) == ("cancelled",
