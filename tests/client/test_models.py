@@ -13,6 +13,7 @@ from kalshi_sandbox.client import (
     Market,
     Position,
     QuoteAccepted,
+    QuoteExecuted,
     Rfq,
     Side,
     UnknownMessage,
@@ -104,6 +105,15 @@ def test_websocket_example_of_the_reference_parses_to_a_typed_quote_accepted() -
     assert (message.sid, message.seq, message.sending_ts_ms) == (3, 41, 1781160000123)
     assert (message.accepted_side, message.contracts_accepted, message.no_bid) == (
         Side.YES, Decimal("25.00"), Decimal("0.5500"))
+
+
+def test_quote_executed_gives_the_recipients_own_order() -> None:
+    message = parse_message({"type": "quote_executed", "sid": 1, "seq": 9, "msg": {
+        "quote_id": QUOTE_ID, "rfq_id": RFQ_ID, "quote_creator_id": "comm_abc123",
+        "rfq_creator_id": "comm_def456", "order_id": "o-1", "client_order_id": "c-1",
+        "market_ticker": "M", "executed_ts": "2024-12-01T10:00:00Z", "subaccount": 2}})
+    assert isinstance(message, QuoteExecuted)
+    assert (message.order_id, message.client_order_id, message.subaccount) == ("o-1", "c-1", 2)
 
 
 def test_unparseable_or_unknown_messages_become_unknown_message_not_an_exception() -> None:

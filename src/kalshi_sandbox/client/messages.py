@@ -125,6 +125,7 @@ class QuoteExecuted(StreamMessage):
     client_order_id: str | None
     market_ticker: str
     executed_ts: datetime
+    event_ticker: str | None = None
     subaccount: int | None = None
 
 
