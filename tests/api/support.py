@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -100,3 +101,9 @@ def server_now_seconds(control: Control) -> int:
 def close_market(control: Control, ticker: str, status: str = "closed") -> None:
     """Move a market out of ``active`` through the control plane."""
     control.call("PATCH", f"/markets/{ticker}", {"status": status})
+
+
+def instant(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp of a response."""
+    assert text.endswith("Z"), text
+    return datetime.fromisoformat(text[:-1] + "+00:00")

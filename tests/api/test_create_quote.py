@@ -13,6 +13,7 @@ from tests.api.support import (
     RFQS,
     close_market,
     flat_error,
+    instant,
     nested_error,
     post_quote,
     post_rfq,
@@ -336,7 +337,7 @@ def test_create_quote_again_replaces_the_makers_open_quote(
     assert old["status"] == "cancelled"
     assert old["cancellation_reason"] == "replaced"
     assert old["cancelled_ts"] == old["updated_ts"]
-    assert old["updated_ts"] > old["created_ts"]
+    assert instant(old["updated_ts"]) > instant(old["created_ts"])
     assert quote_as(requester, rfq_id, second)["status"] == "open"
     assert quote_as(requester, rfq_id, second)["yes_bid_dollars"] == "0.4200"
     # Replacement is per maker: the rival's quote stays open.

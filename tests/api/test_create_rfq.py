@@ -429,3 +429,20 @@ def test_create_rfq_quote_on_replaced_rfq_is_rfq_closed(control: Control,
     assert post_rfq(requester, rfq_body(contracts_fp="1", replace_existing=True)
                     ).status_code == 201
     nested_error(post_quote(maker, old), 400, "RFQ_CLOSED")
+
+
+def test_create_rfq_replace_existing_keeps_an_rfq_with_a_confirmed_quote(
+        control: Control, new_trader: NewTrader) -> None:
+    requester = new_trader("requester")
+    maker = new_trader("maker")
+    rfq_id = requester.create_rfq(MARKET, "1")
+    quote_id = maker.create_quote(rfq_id)
+    requester.accept(rfq_id, quote_id)
+    maker.confirm(rfq_id, quote_id)
+    # The confirmed trade cannot be undone, so the RFQ stays and still blocks its market.
+    nested_error(post_rfq(requester, rfq_body(contracts_fp="1", replace_existing=True)),
+                 409, "rfq_already_exists")
+    assert requester.rfq(rfq_id)["status"] == "open"
+    control.advance(15)
+    assert quote_as(maker, rfq_id, quote_id)["status"] == "executed"
+    assert post_rfq(requester, rfq_body(contracts_fp="1")).status_code == 201

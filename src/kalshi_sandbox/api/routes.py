@@ -246,14 +246,18 @@ class TradeApi:
                         "Parameter validation failed for GetPositions: count_filter must "
                         "list position and/or total_traded"
                     )
+        limit = query.limit - 1
+        if count_filter:
+            # Filter before paging, or a page could end early and hide later positions.
+            query = replace(query, limit=100_000)
         items = await self.exchange.positions(actor, query)
         if count_filter:
             keep = count_filter.split(",")
             items = [p for p in items
                      if ("position" in keep and p.position)
                      or ("total_traded" in keep and p.total_traded)]
-        limit = query.limit - 1
-        positions, cursor = wire.page(items, limit, lambda p: (0, p.ticker))
+        # Positions sort by (ticker, subaccount); the cursor carries both.
+        positions, cursor = wire.page(items, limit, lambda p: (p.subaccount, p.ticker))
         markets = {m.ticker: m.event_ticker for m in await self.exchange.list_markets(
             MarketQuery(limit=100_000, tickers=tuple({p.ticker for p in positions})))}
         return json_response({

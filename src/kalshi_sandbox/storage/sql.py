@@ -361,7 +361,9 @@ class SqlTransaction:
         where = _Where(self.ph)
         where.add("user_id = ?", query.user_id)
         if query.after is not None:
-            where.add("ticker > ?", query.after[1])
+            subaccount, ticker = query.after
+            where.add("(ticker > ? OR (ticker = ? AND subaccount > ?))", ticker, ticker,
+                      subaccount)
         if query.ticker is not None:
             where.add("ticker = ?", query.ticker)
         if query.subaccount is not None:
