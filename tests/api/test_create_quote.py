@@ -475,3 +475,25 @@ def test_create_quote_post_only_and_rest_remainder_are_recorded(
     quote = quote_as(maker, rfq_id, response.json()["id"])
     assert quote["post_only"] is True
     assert quote["rest_remainder"] is True
+
+
+def test_create_quote_that_fails_validation_leaves_the_previous_quote_open(
+        parties: tuple[Trader, Trader, str]) -> None:
+    requester, maker, rfq_id = parties
+    first = maker.create_quote(rfq_id, "0.40", "0.55")
+    for yes_bid, no_bid in (("0.405", "0.55"), ("0.60", "0.50"), ("0", "0"), ("0.4x", "0")):
+        nested_error(post_quote(maker, rfq_id, yes_bid, no_bid), 400, "invalid_parameters")
+    quote = quote_as(requester, rfq_id, first)
+    assert quote["status"] == "open"
+    assert quote["created_ts"] == quote["updated_ts"]
+
+
+def test_create_quote_after_the_makers_accepted_quote_lapsed_is_allowed(
+        control: Control, parties: tuple[Trader, Trader, str]) -> None:
+    requester, maker, rfq_id = parties
+    first = maker.create_quote(rfq_id)
+    requester.accept(rfq_id, first)
+    control.advance(30)
+    second = maker.create_quote(rfq_id, "0.45", "0.50")
+    assert quote_as(maker, rfq_id, first)["cancellation_reason"] == "confirmation_timeout"
+    assert quote_as(maker, rfq_id, second)["status"] == "open"

@@ -446,3 +446,15 @@ def test_create_rfq_replace_existing_keeps_an_rfq_with_a_confirmed_quote(
     control.advance(15)
     assert quote_as(maker, rfq_id, quote_id)["status"] == "executed"
     assert post_rfq(requester, rfq_body(contracts_fp="1")).status_code == 201
+
+
+def test_create_rfq_replace_existing_leaves_other_subaccounts_rfqs_open(
+        control: Control, new_trader: NewTrader) -> None:
+    requester = new_trader("requester")
+    other_scope = post_rfq(requester, rfq_body(market_ticker=HVM_MARKET, contracts_fp="1",
+                                               subaccount=2)).json()["id"]
+    same_scope = requester.create_rfq(MARKET, "1")
+    response = post_rfq(requester, rfq_body(contracts_fp="1", replace_existing=True))
+    assert response.status_code == 201, response.text
+    assert requester.rfq(same_scope)["cancellation_reason"] == "replaced"
+    assert requester.rfq(other_scope)["status"] == "open"

@@ -183,6 +183,8 @@ def test_obscure_creator_id_shows_the_placeholder_to_everyone_but_the_creator(
     control.advance(15)
     # After execution the counterparty learns who it traded with.
     assert quote_as(maker, rfq_id, quote_id)["rfq_creator_id"] == real
+    # Everyone else still sees the placeholder.
+    assert stranger.rfq(rfq_id)["creator_id"] == OBSCURED
 
 
 def test_rfqs_without_obscure_creator_id_show_the_real_id(
