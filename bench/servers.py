@@ -68,8 +68,11 @@ class Server:
         """Start the process and wait until it answers."""
         command = [*pin_command(self.core), sys.executable, *self.argv, "--port", str(self.port)]
         log = self.log_path.open("ab")
+        # The sandbox's own settings come from the command line and self.env only, never
+        # from whatever KALSHI_SANDBOX_* variables the caller's shell happens to hold.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("KALSHI_SANDBOX_")}
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **self.env})
+                                        env={**inherited, **self.env})
         log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -121,7 +124,10 @@ class Server:
 
 
 def sandbox_server(workdir: Path, core: int | None, *extra: str) -> Server:
-    """Return (unstarted) ``kalshi-sandbox serve`` with a manual clock and SQLite in workdir."""
+    """Return (unstarted) ``kalshi-sandbox serve`` with a manual clock and SQLite in workdir.
+
+    Every other setting keeps its default (30 s confirmation window, 15 s execution delay).
+    """
     return Server(
         "sandbox",
         ["-m", "kalshi_sandbox", "serve", "--data-dir", str(workdir / "sandbox"),
