@@ -22,9 +22,10 @@ app.add_typer(market_app, name="market")
 app.add_typer(clock_app, name="clock")
 
 from kalshi_sandbox.cli import admin as _admin  # noqa: E402  (registers commands)
+from kalshi_sandbox.cli import trade as _trade  # noqa: E402  (registers commands)
 
 __all__ = ["app", "main"]
-_ = _admin
+_ = _admin, _trade
 
 
 def main() -> None:
