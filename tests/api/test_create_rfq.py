@@ -395,7 +395,7 @@ def test_create_rfq_field_of_the_wrong_json_type_is_a_flat_bad_request(
 
 
 @pytest.mark.parametrize(
-    "raw", [b"{not json", b"", b"   ", b"[]", b'"text"', b"42", b"null", b'{"a": 1,}']
+    "raw", [b"{not json", b"", b"   ", b"[]", b'"text"', b"42", b'{"a": 1,}']
 )
 def test_create_rfq_body_that_is_not_a_json_object_is_a_flat_bad_request(
         control: Control, new_trader: NewTrader, raw: bytes) -> None:
@@ -403,6 +403,16 @@ def test_create_rfq_body_that_is_not_a_json_object_is_a_flat_bad_request(
     response = requester.post(RFQS, content=raw, headers={"content-type": "application/json"})
     error = flat_error(response)
     assert error["details"]
+
+
+def test_create_rfq_null_body_decodes_as_empty_and_fails_validation(
+        control: Control, new_trader: NewTrader) -> None:
+    requester = new_trader("requester")
+    response = requester.post(RFQS, content=b"null",
+                              headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_parameters"
+    assert requester.get(RFQS).json()["rfqs"] == []
 
 
 def test_create_rfq_ignores_unknown_fields(control: Control, new_trader: NewTrader) -> None:

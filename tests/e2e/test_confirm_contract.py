@@ -142,6 +142,7 @@ BODIES: dict[str, dict[str, Any]] = {
                                   "extra": None}},
     "empty body with json content type": {
         "content": b"", "headers": {"Content-Type": "application/json"}},
+    "json null": {"content": b"null", "headers": {"Content-Type": "application/json"}},
 }
 
 

@@ -89,6 +89,9 @@ def decode_json(raw: bytes, struct: str, *, allow_empty: bool = False) -> dict[s
         data = _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"invalid JSON: {exc}") from None
+    if data is None:
+        # Go's json.Unmarshal of null into a struct leaves it empty without an error.
+        return {}
     if not isinstance(data, dict):
         kind = {list: "array", str: "string", bool: "bool", int: "number",
                 float: "number"}.get(type(data), "value")
