@@ -8,7 +8,7 @@ it is handed. Accounts are written straight to the store, so no RSA key is gener
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,11 +117,6 @@ async def make_harness(rules: Rules | None = None, path: str | Path = ":memory:"
     scheduler = Scheduler(clock, exchange.fire)
     exchange.timers = scheduler
     return Harness(store, clock, publisher, exchange, scheduler, Admin(exchange))
-
-
-def events_of(batches: Iterable[Sequence[Event]], kind: type[Any]) -> list[Any]:
-    """Return every event of class ``kind`` across ``batches``, in order."""
-    return [event for batch in batches for event in batch if isinstance(event, kind)]
 
 
 def with_rules(harness: Harness, **changes: Any) -> None:
