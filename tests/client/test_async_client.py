@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -122,3 +123,23 @@ def test_subscription_reconnects_and_resubscribes_after_the_server_restarts(
     finally:
         control.close()
         server.stop()
+
+
+def test_a_timeout_around_the_loop_keeps_the_connection_and_its_messages(
+        control: Control, requester: Account) -> None:
+    async def scenario() -> None:
+        async with _client(control.base_url, requester) as client, \
+                client.subscribe() as stream:
+            assert isinstance(await anext(stream), Subscribed)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    async for event in stream:
+                        raise AssertionError(f"nothing was sent, got {event}")
+            rfq_id = await client.create_rfq(MARKET, contracts=1)
+            async with asyncio.timeout(15):
+                created = await anext(stream)
+            assert isinstance(created, RfqCreated)
+            assert (created.id, created.seq) == (rfq_id, 1)
+            assert stream.reconnects == 0
+
+    asyncio.run(scenario())

@@ -23,6 +23,11 @@ ADMIN = {("serve",), ("reset",), ("account", "create"), ("account", "list"),
          ("market", "create"), ("clock", "show"), ("clock", "advance")}
 CONSOLE_SCRIPT = Path(sys.executable).parent / "kalshi-sandbox"
 runner = CliRunner()
+# The caller's own Kalshi variables must not leak into the commands under test.
+CLEAN_ENV: dict[str, str | None] = {
+    "COLUMNS": "200", "KALSHI_API_KEY_ID": None, "KALSHI_PRIVATE_KEY_PATH": None,
+    "KALSHI_PRIVATE_KEY": None, "KALSHI_BASE_URL": None, "KALSHI_ENV": None,
+    "KALSHI_SANDBOX_URL": None, "KALSHI_SANDBOX_DATA_DIR": None}
 
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
@@ -83,7 +88,7 @@ def _run(control: Control, account: Account | None, *args: str, code: int = 0,
         options += ["--key-id", account.key_id, "--private-key", account.private_key_pem]
     if as_json:
         options.append("--json")
-    result = runner.invoke(app, [*args, *options], env={"COLUMNS": "200"})
+    result = runner.invoke(app, [*args, *options], env=CLEAN_ENV)
     assert result.exit_code == code, (result.stdout, result.stderr)
     return json.loads(result.stdout) if as_json else result.stdout
 
@@ -160,7 +165,7 @@ def test_cli_errors_exit_1_with_a_json_error_object_or_a_message(
     assert error["error"]["code"] == "not_found"
     result = runner.invoke(app, ["portfolio", "balance", "--base-url", control.base_url,
                                  "--key-id", requester.key_id,
-                                 "--private-key", maker.private_key_pem])
+                                 "--private-key", maker.private_key_pem], env=CLEAN_ENV)
     assert result.exit_code == 1
     assert "error:" in result.stderr
     assert "does not belong to key id" in result.stderr
@@ -194,8 +199,7 @@ def test_sandbox_without_keys_uses_the_seeded_demo_account_chosen_by_as(
 def test_other_environments_refuse_to_run_private_commands_without_keys(
         control: Control) -> None:
     result = runner.invoke(app, ["portfolio", "balance", "--env", "demo", "--json"],
-                           env={"KALSHI_API_KEY_ID": None, "KALSHI_PRIVATE_KEY_PATH": None,
-                                "KALSHI_PRIVATE_KEY": None})
+                           env=CLEAN_ENV)
     assert result.exit_code == 2
     assert "demo environment needs credentials" in json.loads(result.stdout)["error"]["message"]
 

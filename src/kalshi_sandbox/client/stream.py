@@ -36,15 +36,24 @@ from kalshi_sandbox.client.messages import (
 )
 
 USER_AGENT = "kalshi-sandbox-client/0.1"
+
+
+class _End:
+    """Marks the end of the event queue."""
+
+
+_END = _End()
 _CONTROL_TYPES = {"subscribed", "unsubscribed", "ok", "error", "list_subscriptions"}
 
 
 class Subscription:
     """An async iterator over one WebSocket connection's messages, kept alive across drops.
 
-    Use it as ``async for event in client.subscribe("communications"): ...``; break out of the
-    loop or call :meth:`close` to disconnect. Events are typed data messages
-    (:class:`~kalshi_sandbox.client.messages.QuoteAccepted`, ...) and the stream events
+    Use it as ``async with client.subscribe("communications") as stream: async for event in
+    stream: ...``; leaving the ``async with`` (or calling :meth:`close`) disconnects. The
+    connection is read in a background task, so a loop may be left and resumed, or wrapped in
+    ``asyncio.timeout``, without losing the connection or any message. Events are typed data
+    messages (:class:`~kalshi_sandbox.client.messages.QuoteAccepted`, ...) and the stream events
     :class:`Subscribed`, :class:`SequenceGap` and :class:`Reconnected`.
 
     The first connection must succeed (a failure raises at once); after that a dropped
@@ -80,7 +89,9 @@ class Subscription:
         self._last_seq: dict[int, int] = {}
         self._connection: ClientConnection | None = None
         self._closed = False
-        self._events: AsyncGenerator[StreamEvent, None] | None = None
+        self._finished = False
+        self._reader: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[StreamEvent | BaseException | _End] = asyncio.Queue()
 
     # Async iterator and context manager -----------------------------------------------------
 
@@ -88,9 +99,32 @@ class Subscription:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        if self._events is None:
-            self._events = self._run()
-        return await self._events.__anext__()
+        if self._finished:
+            raise StopAsyncIteration
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._pump())
+        # Waiting on the queue, not on the socket, makes cancelling this call (a timeout
+        # around the loop, say) harmless: the connection and its events carry on.
+        item = await self._queue.get()
+        if item is _END:
+            self._finished = True
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            self._finished = True
+            raise item
+        assert not isinstance(item, _End)
+        return item
+
+    async def _pump(self) -> None:
+        events = self._run()
+        try:
+            async for event in events:
+                self._queue.put_nowait(event)
+        except Exception as exc:
+            self._queue.put_nowait(exc)
+        finally:
+            await events.aclose()
+            self._queue.put_nowait(_END)
 
     async def __aenter__(self) -> Subscription:
         return self
@@ -100,16 +134,17 @@ class Subscription:
         await self.close()
 
     async def close(self) -> None:
-        """Disconnect and end the iteration."""
+        """Disconnect; a pending or later iteration step ends the loop."""
         self._closed = True
+        reader, self._reader = self._reader, None
+        if reader is not None and not reader.done():
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
         if self._connection is not None:
-            # Closing the socket also ends an iteration waiting in another task.
             await self._connection.close()
             self._connection = None
-        if self._events is not None:
-            # If the generator is running in another task, it stops on its own.
-            with contextlib.suppress(RuntimeError):
-                await self._events.aclose()
+        self._queue.put_nowait(_END)
 
     # Connection -----------------------------------------------------------------------------
 
