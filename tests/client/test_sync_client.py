@@ -175,3 +175,20 @@ def test_market_reads_need_no_credentials_and_show_the_price_grid(server_url: st
 @pytest.fixture
 def server_url(control: Control) -> str:
     return control.base_url
+
+
+def test_iteration_stops_when_a_server_repeats_a_cursor() -> None:
+    import httpx
+
+    from kalshi_sandbox.client import KalshiClient
+
+    calls: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.params.get("cursor"))
+        return httpx.Response(200, json={"markets": [], "cursor": "same"})
+
+    with KalshiClient("demo", credentials_from_env=False,
+                      transport=httpx.MockTransport(answer)) as client:
+        assert list(client.iter_markets()) == []
+    assert calls == [None, "same"]
