@@ -188,6 +188,13 @@ def test_unknown_channel_is_code_8_and_subscribes_nothing(client: WsClient) -> N
     assert _subscriptions(client) == []
 
 
+def test_an_error_echoing_client_input_stays_short(client: WsClient) -> None:
+    command_id = client.command("subscribe", {"channels": ["x" * 20_000]})
+    msg = _error(client, command_id)
+    assert msg["code"] == 8
+    assert len(msg["msg"]) < 200
+
+
 @pytest.mark.parametrize("channel", ["orderbook_delta", "ticker", "trade", "market_positions",
                                      "market_lifecycle_v2", "order_group_updates",
                                      "multivariate_market_lifecycle", "cfbenchmarks_value",

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from kalshi_sandbox.api.auth import Authenticator
 from kalshi_sandbox.api.http import error_response
 from kalshi_sandbox.api.ws.fanout import Fanout
-from kalshi_sandbox.api.ws.session import Session
+from kalshi_sandbox.api.ws.session import Flusher, Session
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.errors import SandboxError
 from kalshi_sandbox.service.feed import Feed
-
-log = logging.getLogger(__name__)
 
 WS_PATH = "/trade-api/ws/v2"
 POLICY_VIOLATION = 1008
 
 
 class WebSocketApi:
-    """Kalshi's WebSocket endpoint bound to a feed of committed events."""
+    """Kalshi's WebSocket endpoint bound to a feed of committed events.
+
+    An instance is the ASGI app of the route: sessions write through the server's own
+    ``send``, without a per-message wrapper.
+    """
 
     def __init__(self, feed: Feed, authenticator: Authenticator, clock: Clock, *,
                  queue_limit: int) -> None:
@@ -30,15 +31,16 @@ class WebSocketApi:
         self.queue_limit = queue_limit
         self.fanout = Fanout(clock)
         self.fanout.attach(feed)
+        self.flusher = Flusher()
 
-    async def endpoint(self, websocket: WebSocket) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate the upgrade request, then serve the connection.
 
         The handshake is signed like a REST GET of the WebSocket path (reference §6.1, §7.2);
         a failure is answered with HTTP 401 and Kalshi's error body, without upgrading (§12
         Q22).
         """
-        scope = websocket.scope
+        websocket = WebSocket(scope, receive, send)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         try:
             actor = await self.auth.authenticate(
@@ -53,8 +55,9 @@ class WebSocketApi:
                 await websocket.close(POLICY_VIOLATION)
             return
         await websocket.accept()
-        await Session(websocket, actor, self.fanout, self.queue_limit).run()
+        session = Session(send, receive, actor, self.fanout, self.flusher, self.queue_limit)
+        await session.run()
 
     def routes(self) -> list[BaseRoute]:
         """Return the WebSocket route."""
-        return [WebSocketRoute(WS_PATH, self.endpoint)]
+        return [WebSocketRoute(WS_PATH, self)]

@@ -1,13 +1,20 @@
 """One authenticated WebSocket connection: its commands, subscriptions and outbound queue.
 
 Every frame the connection sends, command replies and data messages alike, goes through one
-FIFO queue drained by a writer task, so a ``subscribed`` reply always precedes the first
-message of its ``sid`` and data messages keep the order the fanout gave them. The queue is
-bounded: when a data message would exceed ``limit``, the subscription it belongs to is
-dropped, its waiting messages are discarded and the client gets error 25 ("Subscription
-buffer overflow") naming the ``sid``. A client that stops reading therefore costs a bounded
-amount of memory and never holds up the publisher or other connections. Commands are read
-only while the queue has room, so a client cannot grow it by sending commands either.
+FIFO queue, so a ``subscribed`` reply always precedes the first message of its ``sid`` and
+data messages keep the order the fanout gave them. The queue is bounded: when a data message
+would exceed ``limit``, the subscription it belongs to is dropped, its waiting messages are
+discarded and the client gets error 25 ("Subscription buffer overflow") naming the ``sid``. A
+client that stops reading therefore costs a bounded amount of memory and never holds up the
+publisher or other connections. Commands are read only while the queue has room, so a client
+cannot grow it by sending commands either.
+
+Sending is batched across connections: queuing a frame marks the connection on a shared
+``Flusher``, which in one event-loop callback writes every marked connection's frames. A
+frame is written by stepping the ASGI ``send`` coroutine directly; it completes at once
+unless the transport is paused (a client that does not read), and only then does the rest
+of that send, and that connection's further frames, move to a task of its own. Broadcasting
+to a thousand connections thus costs a thousand socket writes, not a thousand task switches.
 """
 
 from __future__ import annotations
@@ -16,10 +23,10 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 import msgspec
-from starlette.websockets import WebSocket
 
 from kalshi_sandbox.api.ws.fanout import (
     COMMUNICATIONS,
@@ -29,6 +36,10 @@ from kalshi_sandbox.api.ws.fanout import (
     Subscription,
 )
 from kalshi_sandbox.service.exchange import Actor
+
+Message = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+Receive = Callable[[], Awaitable[Message]]
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +82,15 @@ ERROR_TEXT = {
 """Kalshi's WebSocket error codes and texts (reference §6.3)."""
 
 BUFFER_OVERFLOW = 25
+MAX_DETAIL = 80
 
 
 class CommandError(Exception):
     """A command failed with one of Kalshi's integer error codes."""
 
     def __init__(self, code: int, detail: str = "") -> None:
+        # Details may echo client input: keep replies small whatever the client sent.
+        detail = detail if len(detail) <= MAX_DETAIL else detail[:MAX_DETAIL] + "..."
         super().__init__(detail or ERROR_TEXT[code])
         self.code = code
         self.detail = detail
@@ -91,16 +105,42 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class Flusher:
+    """Writes the queued frames of every marked connection in one event-loop callback."""
+
+    def __init__(self) -> None:
+        self._marked: list[Session] = []
+        self._scheduled = False
+
+    def mark(self, session: Session) -> None:
+        """Have ``session``'s queue written soon (once, however often it is marked)."""
+        self._marked.append(session)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        marked, self._marked = self._marked, []
+        for session in marked:
+            session.pump()
+
+
 class Session:
     """Serve one accepted WebSocket for ``actor`` until either side closes it."""
 
-    def __init__(self, websocket: WebSocket, actor: Actor, fanout: Fanout, limit: int) -> None:
-        self.websocket = websocket
+    def __init__(self, send: Send, receive: Receive, actor: Actor, fanout: Fanout,
+                 flusher: Flusher, limit: int) -> None:
+        self._send = send
+        self._receive = receive
         self.actor = actor
         self.fanout = fanout
+        self.flusher = flusher
         self.limit = limit
         self._queue: deque[tuple[int, str]] = deque()
-        self._ready = asyncio.Event()
+        self._marked = False
+        self._stalled: asyncio.Task[None] | None = None
+        self._broken = False
         self._room = asyncio.Event()
         self._room.set()
         self._subs: dict[int, Subscription] = {}
@@ -110,15 +150,18 @@ class Session:
 
     def deliver(self, subscription: Subscription, frame: str) -> None:
         """Queue a data message of ``subscription``; on overflow drop the subscription."""
+        if self._broken:
+            return
         queue = self._queue
         if len(queue) >= self.limit:
             self._overflow(subscription)
             return
         queue.append((subscription.sid, frame))
-        if len(queue) == 1:
-            self._ready.set()
         if len(queue) >= self.limit:
             self._room.clear()
+        if not self._marked and self._stalled is None and not self._broken:
+            self._marked = True
+            self.flusher.mark(self)
 
     def _overflow(self, subscription: Subscription) -> None:
         sid = subscription.sid
@@ -136,34 +179,79 @@ class Session:
     def _control(self, reply: dict[str, Any]) -> None:
         """Queue a reply; replies are few and bounded by the commands read."""
         self._queue.append((0, _encode(reply).decode()))
-        self._ready.set()
+        if not self._marked and self._stalled is None and not self._broken:
+            self._marked = True
+            self.flusher.mark(self)
 
-    async def _write(self) -> None:
+    def pump(self) -> None:
+        """Write queued frames until the queue is empty or the transport pushes back."""
+        self._marked = False
         queue = self._queue
-        ready = self._ready
-        room = self._room
-        send = self.websocket.send
-        while True:
-            if not queue:
-                ready.clear()
-                await ready.wait()
-                continue
+        while queue and self._stalled is None and not self._broken:
             _, text = queue.popleft()
-            if not room.is_set() and len(queue) < self.limit:
-                room.set()
-            await send({"type": "websocket.send", "text": text})
+            self._write(text)
+        if not self._room.is_set() and len(queue) < self.limit:
+            self._room.set()
+
+    def _write(self, text: str) -> None:
+        sending = self._send({"type": "websocket.send", "text": text})
+        if not isinstance(sending, Coroutine):
+            self._stalled = asyncio.ensure_future(self._finish(sending))
+            return
+        try:
+            waiting_on = sending.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            self._break()
+            return
+        self._stalled = asyncio.get_running_loop().create_task(
+            self._resume(sending, waiting_on))
+
+    async def _finish(self, sending: Awaitable[None]) -> None:
+        try:
+            await sending
+        except Exception:
+            self._break()
+            return
+        self._stalled = None
+        self.pump()
+
+    async def _resume(self, sending: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        """Drive a send that had to wait to its end (as a task would), then go on pumping."""
+        try:
+            while True:
+                if waiting_on is not None:
+                    # Wait for what the send waits on without taking its outcome: stepping
+                    # the send again hands it the result or the exception.
+                    await asyncio.wait((waiting_on,))
+                waiting_on = sending.send(None)
+        except StopIteration:
+            pass
+        except Exception:
+            self._break()
+            return
+        finally:
+            sending.close()
+        self._stalled = None
+        self.pump()
+
+    def _break(self) -> None:
+        """Stop writing to a connection whose client is gone."""
+        log.debug("websocket of user %s: sending failed, the client is gone",
+                  self.actor.user_id)
+        self._broken = True
+        self._queue.clear()
+        self._room.set()
 
     # The connection ---------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Read commands until the client leaves; then drop every subscription."""
-        writer = asyncio.create_task(self._write())
         try:
             while True:
-                message = await self.websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                if writer.done():
+                message = await self._receive()
+                if message["type"] == "websocket.disconnect" or self._broken:
                     break
                 text = message.get("text")
                 if text is None:
@@ -178,9 +266,12 @@ class Session:
             for subscription in list(self._subs.values()):
                 self.fanout.remove(subscription)
             self._subs.clear()
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+            self._broken = True
+            self._queue.clear()
+            if self._stalled is not None:
+                self._stalled.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._stalled
 
     # Commands ---------------------------------------------------------------------------------
 
