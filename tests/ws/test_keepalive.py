@@ -12,34 +12,14 @@ import base64
 import os
 import socket
 import struct
-from collections.abc import Iterator
 
 import pytest
 
-from tests.support.server import Control, ServerProcess, running
+from tests.support.server import Control, ServerProcess
 from tests.ws.client import WS_PATH, open_ws, signed_headers
+from tests.ws.conftest import PING_INTERVAL, PING_TIMEOUT, QUEUE_LIMIT
 
-PING_INTERVAL = 0.3
-PING_TIMEOUT = 0.6
-QUEUE_LIMIT = 8
 PING, CLOSE, TEXT = 0x9, 0x8, 0x1
-
-
-@pytest.fixture(scope="module")
-def fast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    env = {"KALSHI_SANDBOX_WS_PING_INTERVAL": str(PING_INTERVAL),
-           "KALSHI_SANDBOX_WS_PING_TIMEOUT": str(PING_TIMEOUT),
-           "KALSHI_SANDBOX_WS_QUEUE_LIMIT": str(QUEUE_LIMIT)}
-    yield from running(tmp_path_factory.mktemp("fast-ws"), "--clock", "manual", "--no-seed",
-                       **env)
-
-
-@pytest.fixture
-def fast(fast_server: ServerProcess) -> Iterator[Control]:
-    control = Control(fast_server.base_url)
-    control.reset()
-    yield control
-    control.close()
 
 
 class RawSocket:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import MARKET
-from tests.support.server import Control
-from tests.ws.client import WsClient, data
-from tests.ws.conftest import OpenSocket
+from tests.conftest import HVM_MARKET, MARKET
+from tests.support.server import Control, ServerProcess
+from tests.ws.client import WsClient, data, open_ws
+from tests.ws.conftest import RFQ_TTL, OpenSocket
 
 OBSCURED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 ENVELOPE = {"type", "sid", "seq", "sending_ts_ms", "msg"}
@@ -187,3 +187,86 @@ def test_obscured_creator_is_revealed_to_the_creator_and_the_executed_maker_only
     assert [(f["type"], f["msg"].get("creator_id", f["msg"].get("rfq_creator_id")))
             for f in got_2] == [("rfq_created", OBSCURED), ("quote_created", OBSCURED),
                                 ("rfq_deleted", OBSCURED)]
+
+
+# Every way an RFQ closes sends rfq_deleted -------------------------------------------------
+
+
+def test_replacing_an_rfq_sends_rfq_deleted_before_the_new_rfq_created(
+        control: Control, sockets: OpenSocket) -> None:
+    requester = control.trader("requester")
+    ws = sockets(control.trader("maker"))
+    sid = ws.subscribe("communications")["communications"]
+    old = requester.create_rfq(MARKET)
+    new = requester.create_rfq(HVM_MARKET, replace_existing=True)
+    frames = ws.drain()
+    assert [(f["type"], f["seq"], f["msg"]["id"]) for f in frames] == [
+        ("rfq_created", 1, old), ("rfq_deleted", 2, old), ("rfq_created", 3, new)]
+    assert {f["sid"] for f in frames} == {sid}
+
+
+def test_a_market_leaving_active_sends_rfq_deleted(control: Control,
+                                                   sockets: OpenSocket) -> None:
+    requester = control.trader("requester")
+    ws = sockets(control.trader("maker"))
+    ws.subscribe("communications")
+    rfq_id = requester.create_rfq(MARKET)
+    control.call("PATCH", f"/markets/{MARKET}", {"status": "closed"})
+    assert [(f["type"], f["msg"]["id"]) for f in ws.drain()] == [
+        ("rfq_created", rfq_id), ("rfq_deleted", rfq_id)]
+
+
+def test_a_failed_execution_sends_rfq_deleted_and_no_quote_executed_or_fill(
+        control: Control, sockets: OpenSocket) -> None:
+    requester = control.trader("requester")
+    maker = control.trader("maker")
+    ws_r, ws_m = sockets(requester), sockets(maker)
+    for client in (ws_r, ws_m):
+        client.subscribe("communications", "fill", "user_orders")
+    rfq_id = requester.create_rfq(MARKET)
+    quote_id = maker.create_quote(rfq_id)
+    requester.accept(rfq_id, quote_id, "yes")
+    maker.confirm(rfq_id, quote_id)
+    ws_r.drain()
+    ws_m.drain()
+    control.call("PATCH", f"/markets/{MARKET}", {"status": "closed"})
+    control.advance(15)
+    assert maker.quote(quote_id)["cancellation_reason"] == "execution_failed"
+    assert [f["type"] for f in ws_r.drain()] == ["rfq_deleted"]
+    assert [f["type"] for f in ws_m.drain()] == ["rfq_deleted"]
+
+
+def test_an_expiring_rfq_sends_rfq_deleted(fast: Control,
+                                           fast_server: ServerProcess) -> None:
+    fast.market(MARKET)
+    requester = fast.trader("requester")
+    with open_ws(fast_server.base_url, fast.trader("maker").account) as ws:
+        ws.subscribe("communications")
+        rfq_id = requester.create_rfq(MARKET)
+        fast.advance(RFQ_TTL - 1)
+        assert [f["type"] for f in ws.drain()] == ["rfq_created"]
+        fast.advance(1)
+        frames = ws.drain()
+        assert [(f["type"], f["msg"]["id"]) for f in frames] == [("rfq_deleted", rfq_id)]
+        assert requester.rfq(rfq_id)["cancellation_reason"] == "expired"
+
+
+def test_refused_requests_send_nothing(control: Control, sockets: OpenSocket) -> None:
+    requester = control.trader("requester")
+    maker = control.trader("maker", balance="0")
+    ws_r, ws_m = sockets(requester), sockets(maker)
+    for client in (ws_r, ws_m):
+        client.subscribe("communications", "fill", "user_orders")
+    rfq_id = requester.create_rfq(MARKET)
+    ws_r.drain()
+    ws_m.drain()
+    refusals = [
+        requester.post("/communications/rfqs", json={
+            "market_ticker": MARKET, "contracts_fp": "10", "rest_remainder": False}),
+        maker.post("/communications/quotes", json={
+            "rfq_id": rfq_id, "yes_bid": "0.40", "no_bid": "0.55", "rest_remainder": False}),
+        maker.delete(f"/communications/rfqs/{rfq_id}"),
+    ]
+    assert [r.status_code for r in refusals] == [409, 400, 404]
+    assert ws_r.drain() == []
+    assert ws_m.drain() == []
