@@ -19,6 +19,7 @@ class Collector:
         self.subscription = subscription
         self.queue: asyncio.Queue[StreamEvent | BaseException] = asyncio.Queue()
         self.seen: list[StreamEvent] = []
+        self.backlog: list[StreamEvent] = []
         self.task = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
@@ -30,15 +31,31 @@ class Collector:
             await self.queue.put(exc)
 
     async def expect(self, kind: type[E], **fields: Any) -> E:
-        """Return the next event of ``kind`` whose attributes equal ``fields``."""
-        async with asyncio.timeout(TIMEOUT):
-            while True:
-                event = await self.queue.get()
-                if isinstance(event, BaseException):
-                    raise event
-                if isinstance(event, kind) and all(getattr(event, k) == v
-                                                   for k, v in fields.items()):
-                    return event
+        """Return the first not yet expected event of ``kind`` whose attributes equal ``fields``.
+
+        Events passed over stay available to later calls, so independent messages (an
+        ``rfq_deleted`` and a ``quote_executed``, say) may be expected in either order.
+        """
+        def matches(event: object) -> bool:
+            return isinstance(event, kind) and all(getattr(event, k) == v
+                                                   for k, v in fields.items())
+
+        for index, event in enumerate(self.backlog):
+            if matches(event):
+                del self.backlog[index]
+                return event  # type: ignore[return-value]
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                while True:
+                    item = await self.queue.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    if matches(item):
+                        return item  # type: ignore[return-value]
+                    self.backlog.append(item)
+        except TimeoutError:
+            raise AssertionError(f"no {kind.__name__} {fields} within {TIMEOUT}s; "
+                                 f"seen: {self.seen}") from None
 
     async def close(self) -> None:
         """Close the subscription and wait for the reader to stop."""
