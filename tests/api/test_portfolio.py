@@ -120,14 +120,14 @@ def test_fills_record_each_side_of_each_execution(control: Control,
     ]
     newest = fills["fills"][0]
     assert newest["ticker"] == newest["market_ticker"] == MARKET
-    assert newest["trade_id"]
+    # Kalshi's fill schema: trade_id equals fill_id.
+    assert newest["trade_id"] == newest["fill_id"]
     assert (newest["count"], newest["yes_price"], newest["no_price"]) == (10, 50, 50)
 
     maker_fills = get(maker, "/portfolio/fills")["fills"]
     assert [(f["outcome_side"], f["is_taker"], f["fee_cost"]) for f in maker_fills] == [
         ("yes", False, "0.043800"), ("no", False, "0.043400")]
-    # Both parties' fills of one execution share the trade id.
-    assert maker_fills[0]["trade_id"] == newest["trade_id"]
+    assert maker_fills[0]["trade_id"] == maker_fills[0]["fill_id"] != newest["fill_id"]
 
     by_order = get(requester, "/portfolio/fills", order_id=first["rfq_creator_order_id"])
     assert [f["outcome_side"] for f in by_order["fills"]] == ["yes"]

@@ -557,7 +557,7 @@ def render_fill(fill: Fill) -> dict[str, Any]:
     own_price = yes_price if fill.side is Side.YES else no_price
     return {
         "fill_id": fill.fill_id,
-        "trade_id": fill.trade_id,
+        "trade_id": fill.fill_id,  # Kalshi's fill schema: trade_id equals fill_id
         "order_id": fill.order_id,
         "ticker": fill.ticker,
         "market_ticker": fill.ticker,
