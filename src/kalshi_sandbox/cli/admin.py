@@ -92,8 +92,10 @@ def print_banner(box: Any) -> None:
     """Tell the user where the sandbox is and how to use the demo accounts."""
     s = box.settings
     base = f"http://{s.host}:{s.port}"
-    console.print(f"\n[bold green]kalshi-sandbox[/bold green] on {base}  "
-                  f"(REST {base}/trade-api/v2, control plane {base}/sandbox/v1)")
+    console.print(f"\n[bold green]kalshi-sandbox[/bold green] on {base}")
+    console.print(f"  REST       {base}/trade-api/v2")
+    console.print(f"  WebSocket  ws://{s.host}:{s.port}/trade-api/ws/v2")
+    console.print(f"  control    {base}/sandbox/v1")
     console.print(f"database: {s.database_path}   clock: {s.clock}   "
                   f"confirm window {s.confirm_window:g}s / execution {s.execution_delay:g}s "
                   f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)")
@@ -104,6 +106,9 @@ def print_banner(box: Any) -> None:
                           f"balance ${demo.balance_dollars}")
         console.print("\n[bold]Try it[/bold] (in another terminal):")
         console.print("  .venv/bin/python examples/quickstart.py")
+        console.print("  .venv/bin/kalshi-sandbox watch --as maker")
+        console.print("  .venv/bin/kalshi-sandbox rfq create KXSANDBOX-26DEC31-T50 "
+                      "--contracts 10 --as requester")
     console.print()
 
 
