@@ -8,10 +8,14 @@ Layers, by the first component under ``kalshi_sandbox``:
 * ``storage`` imports ``domain``, ``service.ports`` and ``storage`` (and database drivers);
 * ``api`` imports ``domain``, ``service``, ``api`` and ``settings``;
 * ``control`` and ``web`` import ``domain``, ``service``, ``settings``, themselves, and from
-  ``api`` only ``api.http`` and ``api.wire``;
+  ``api`` only ``api.http`` and ``api.wire`` (``control`` also ``api.faults``, the fault
+  rules it configures);
 * ``client`` imports nothing of ``kalshi_sandbox`` outside ``client``;
 * ``settings`` imports only the standard library;
-* ``bootstrap``, ``cli`` and ``__main__`` may import anything.
+* ``testing`` (the pytest plugin) imports ``client``, ``bootstrap``, ``settings``, itself, and
+  from ``api`` only ``api.ws.protocol`` (the WebSocket protocol ``serve`` runs uvicorn with);
+* ``bootstrap``, ``cli`` and ``__main__`` may import anything but ``testing``: nothing imports
+  ``testing``, so the server never depends on pytest.
 
 ``settings`` is a leaf of plain values, so the service may read it (``Rules.from_settings``)
 without reaching outward. Imports under ``if TYPE_CHECKING:`` and inside functions count too:
@@ -55,19 +59,26 @@ RULES: dict[str, Rule] = {
                     "kalshi_sandbox.domain, .service.ports and .storage"),
     "api": Rule(("domain", "service", "api", "settings"), True,
                 "kalshi_sandbox.domain, .service, .api and .settings"),
-    "control": Rule(("domain", "service", "control", "settings", "api.http", "api.wire"), True,
-                    "kalshi_sandbox.domain, .service, .control, .settings, .api.http and "
-                    ".api.wire"),
+    "control": Rule(("domain", "service", "control", "settings", "api.http", "api.wire",
+                     "api.faults"), True,
+                    "kalshi_sandbox.domain, .service, .control, .settings, .api.http, "
+                    ".api.wire and .api.faults"),
     "web": Rule(("domain", "service", "web", "settings", "api.http", "api.wire"), True,
                 "kalshi_sandbox.domain, .service, .web, .settings, .api.http and .api.wire"),
     "client": Rule(("client",), True, "kalshi_sandbox.client and third-party packages"),
     "settings": Rule((), False, "the standard library only"),
+    "testing": Rule(("client", "bootstrap", "settings", "testing", "api.ws.protocol"), True,
+                    "kalshi_sandbox.client, .bootstrap, .settings, .testing, "
+                    ".api.ws.protocol and third-party packages"),
     "": Rule((), False, "the standard library only (the package root stays light)"),
     "bootstrap": Rule((ANYTHING,), True, "anything"),
     "cli": Rule((ANYTHING,), True, "anything"),
     "__main__": Rule((ANYTHING,), True, "anything"),
 }
 """Rules by layer; ``""`` is the package root ``kalshi_sandbox/__init__.py``."""
+
+LEAVES = ("testing",)
+"""Layers no other layer may import, whatever its rule says."""
 
 MODULE_EXCEPTIONS: dict[str, tuple[str, ...]] = {
     "kalshi_sandbox.service.keys": ("cryptography",),
@@ -141,6 +152,11 @@ def violations_of(source: str, module: str, package: bool, where: str,
             continue
         if top == ROOT:
             target = imported.removeprefix(ROOT).lstrip(".")
+            leaf = next((x for x in LEAVES if _within(target, x) and layer != x), None)
+            if leaf is not None:
+                problems.append(f"{where}:{line}: {module} imports {imported}; nothing "
+                                f"outside kalshi_sandbox.{leaf} may import it")
+                continue
             if ANYTHING in rule.internal or any(_within(target, a) for a in rule.internal):
                 continue
         else:
@@ -216,6 +232,19 @@ def test_checker_reports_every_violation_with_file_line_and_import(tmp_path: Pat
          True),
         ("kalshi_sandbox.cli.admin", "import kalshi_sandbox.bootstrap", True),
         ("kalshi_sandbox.newlayer.thing", "import json", False),
+        ("kalshi_sandbox.testing.plugin", "import pytest", True),
+        ("kalshi_sandbox.testing.server", "from kalshi_sandbox.bootstrap import build", True),
+        ("kalshi_sandbox.testing.server",
+         "from kalshi_sandbox.api.ws.protocol import KalshiWebSocketProtocol", True),
+        ("kalshi_sandbox.testing.sandbox", "from kalshi_sandbox.client import KalshiClient",
+         True),
+        ("kalshi_sandbox.testing.sandbox", "from kalshi_sandbox.service.admin import Admin",
+         False),
+        ("kalshi_sandbox.testing.sandbox", "from kalshi_sandbox.api.routes import TradeApi",
+         False),
+        ("kalshi_sandbox.bootstrap", "from kalshi_sandbox.testing import plugin", False),
+        ("kalshi_sandbox.cli.admin", "import kalshi_sandbox.testing.server", False),
+        ("kalshi_sandbox.client.auth", "from kalshi_sandbox.testing import sandbox", False),
     ],
 )
 def test_layer_rules_allow_and_forbid_as_documented(module: str, source: str,
