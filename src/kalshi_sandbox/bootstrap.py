@@ -13,8 +13,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from kalshi_sandbox.api.auth import Authenticator
+from kalshi_sandbox.api.faults import FaultMiddleware, FaultRegistry
 from kalshi_sandbox.api.http import (
     http_error_handler,
     internal_error_handler,
@@ -22,6 +24,7 @@ from kalshi_sandbox.api.http import (
 )
 from kalshi_sandbox.api.routes import TradeApi
 from kalshi_sandbox.api.ws import WebSocketApi
+from kalshi_sandbox.control.faults import FaultsApi
 from kalshi_sandbox.control.routes import ControlApi
 from kalshi_sandbox.domain.clock import Clock, ManualClock, SystemClock, parse_instant
 from kalshi_sandbox.domain.errors import SandboxError
@@ -79,6 +82,7 @@ class Sandbox:
     scheduler: Scheduler
     authenticator: Authenticator
     app: Starlette = field(init=False)
+    faults: FaultRegistry = field(init=False)
     demo: list[DemoAccount] = field(default_factory=list)
     on_ready: Callable[[Sandbox], None] | None = None
 
@@ -219,7 +223,10 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     admin.on_reset(scheduler.clear)
     admin.on_reset(sandbox.remember_clock)
     trade = TradeApi(exchange, authenticator, settings)
-    websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit)
+    faults = sandbox.faults = FaultRegistry(authenticator, exchange, admin)
+    admin.on_reset(faults.clear)
+    websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit,
+                              faults=faults)
     control = ControlApi(admin, scheduler, settings.admin_token,
                          reseed=sandbox.seed if settings.seed else None)
 
@@ -232,7 +239,10 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
             await sandbox.stop()
 
     sandbox.app = Starlette(
-        routes=[*trade.routes(), *websockets.routes(), *control.routes()],
+        routes=[*trade.routes(), *websockets.routes(), *control.routes(),
+                *FaultsApi(faults, control.guard).routes()],
+        # Faults answer before the request reaches a handler, so they change no state.
+        middleware=[Middleware(FaultMiddleware, registry=faults)],
         exception_handlers={
             SandboxError: sandbox_error_handler,
             HTTPException: http_error_handler,

@@ -8,7 +8,7 @@ from starlette.websockets import WebSocket
 
 from kalshi_sandbox.api.auth import Authenticator
 from kalshi_sandbox.api.http import error_response
-from kalshi_sandbox.api.ws.fanout import Fanout
+from kalshi_sandbox.api.ws.fanout import Fanout, MessageFaults
 from kalshi_sandbox.api.ws.session import Flusher, Session
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.errors import SandboxError
@@ -26,10 +26,10 @@ class WebSocketApi:
     """
 
     def __init__(self, feed: Feed, authenticator: Authenticator, clock: Clock, *,
-                 queue_limit: int) -> None:
+                 queue_limit: int, faults: MessageFaults | None = None) -> None:
         self.auth = authenticator
         self.queue_limit = queue_limit
-        self.fanout = Fanout(clock)
+        self.fanout = Fanout(clock, faults)
         self.fanout.attach(feed)
         self.flusher = Flusher()
 

@@ -14,6 +14,9 @@ Recipients (reference §2.5, §6.5, §6.6):
   requester only, each rendered for its recipient (``quote_executed`` with its own order).
 * ``fill`` and ``user_order``: the owner's ``fill`` / ``user_orders`` subscriptions.
 
+Injected faults (api/faults.py) are asked about each data message after its ``seq`` is taken:
+a lost message leaves a gap, as on Kalshi, and a held-back one keeps its place in the queue.
+
 ``shard_factor``/``shard_key`` split ``communications`` messages by market ticker with jump
 consistent hashing, so a ticker stays on its shard and growing the factor moves few tickers.
 """
@@ -87,6 +90,37 @@ class Outbox(Protocol):
         """Queue ``frame`` for sending, or drop ``subscription`` if the queue is full."""
         ...
 
+    def deliver_later(self, subscription: Subscription, frame: str, delay: float) -> None:
+        """Queue ``frame`` to leave no sooner than ``delay`` seconds from now, in its turn."""
+        ...
+
+    def close(self, code: int) -> None:
+        """Close the connection with ``code`` once the frames already queued are sent."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Mishap:
+    """What injected faults do to one data message."""
+
+    drop: bool = False
+    """Lose the message (its ``seq`` stays spent)."""
+    delay: float = 0.0
+    """Seconds to hold the message back (and the frames queued behind it)."""
+    close_code: int | None = None
+    """Close the connection with this code instead of sending the message."""
+
+
+class MessageFaults(Protocol):
+    """Fault rules on data messages (api/faults.py)."""
+
+    watching: bool
+    """False when no rule can apply, so messages pass without a lookup."""
+
+    def mishap(self, user_id: str, kind: str, ticker: str) -> Mishap | None:
+        """Return what to do to a ``kind`` message about ``ticker`` for ``user_id``."""
+        ...
+
 
 @dataclass(eq=False, slots=True)
 class Subscription:
@@ -129,8 +163,9 @@ def _json(data: dict[str, Any]) -> str:
 class Fanout:
     """The live subscriptions of this instance, indexed by audience."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, faults: MessageFaults | None = None) -> None:
         self.clock = clock
+        self.faults = faults
         self._rfq_audience: dict[Subscription, None] = {}
         self._by_user: dict[tuple[str, str], dict[Subscription, None]] = {}
         self._detach: Callable[[], None] | None = None
@@ -205,8 +240,19 @@ class Fanout:
                               partial(render.user_order, order))
             # QuoteConfirmed and QuoteCancelled have no message on Kalshi's channel.
 
-    def _send(self, sub: Subscription, kind: str, payload: str, ts_ms: int) -> None:
+    def _send(self, sub: Subscription, kind: str, payload: str, ts_ms: int,
+              ticker: str) -> None:
         sub.seq += 1
+        faults = self.faults
+        if faults is not None and faults.watching:
+            mishap = faults.mishap(sub.user_id, kind, ticker)
+            if mishap is not None:
+                if mishap.close_code is not None:
+                    sub.outbox.close(mishap.close_code)
+                elif not mishap.drop:
+                    sub.outbox.deliver_later(
+                        sub, frame(kind, sub.sid, sub.seq, ts_ms, payload), mishap.delay)
+                return
         sub.outbox.deliver(sub, frame(kind, sub.sid, sub.seq, ts_ms, payload))
 
     def _rfq_event(self, kind: str, rfq: Rfq, counterparty: str | None, ts_ms: int,
@@ -232,7 +278,7 @@ class Fanout:
                 if public is None:
                     public = _json(build(not obscured))
                 payload = public
-            self._send(sub, kind, payload, ts_ms)
+            self._send(sub, kind, payload, ts_ms, rfq.market_ticker)
 
     def _quote_event(self, kind: str, quote: Quote, ts_ms: int,
                      build: Callable[[str], dict[str, Any]]) -> None:
@@ -246,7 +292,7 @@ class Fanout:
                     continue
                 if payload is None:
                     payload = _json(build(viewer))
-                self._send(sub, kind, payload, ts_ms)
+                self._send(sub, kind, payload, ts_ms, quote.market_ticker)
 
     def _executed(self, event: QuoteExecuted, ts_ms: int) -> None:
         quote = event.quote
@@ -261,7 +307,7 @@ class Fanout:
                     continue
                 if payload is None:
                     payload = _json(render.quote_executed(quote, order, viewer))
-                self._send(sub, "quote_executed", payload, ts_ms)
+                self._send(sub, "quote_executed", payload, ts_ms, quote.market_ticker)
 
     def _private(self, channel: str, user_id: str, ticker: str, kind: str, ts_ms: int,
                  build: Callable[[], dict[str, Any]]) -> None:
@@ -274,4 +320,4 @@ class Fanout:
                 continue
             if payload is None:
                 payload = _json(build())
-            self._send(sub, kind, payload, ts_ms)
+            self._send(sub, kind, payload, ts_ms, ticker)

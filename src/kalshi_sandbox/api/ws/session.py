@@ -15,6 +15,10 @@ frame is written by stepping the ASGI ``send`` coroutine directly; it completes 
 unless the transport is paused (a client that does not read), and only then does the rest
 of that send, and that connection's further frames, move to a task of its own. Broadcasting
 to a thousand connections thus costs a thousand socket writes, not a thousand task switches.
+
+Injected faults (api/faults.py) use two more entries of the queue: a frame held back behind a
+shut ``Gate`` until its delay has passed, with every frame queued after it waiting behind it,
+so no ``sid`` sees its order change; and a close, sent once the frames ahead of it are.
 """
 
 from __future__ import annotations
@@ -126,6 +130,18 @@ class Flusher:
             session.pump()
 
 
+class Gate:
+    """A point in a connection's queue that the frames behind it wait at."""
+
+    __slots__ = ("close_code", "shut")
+
+    def __init__(self, shut: bool, close_code: int | None = None) -> None:
+        self.shut = shut
+        """True until a delayed frame may leave."""
+        self.close_code = close_code
+        """If set, close the connection here with this code."""
+
+
 class Session:
     """Serve one accepted WebSocket for ``actor`` until either side closes it."""
 
@@ -137,7 +153,11 @@ class Session:
         self.fanout = fanout
         self.flusher = flusher
         self.limit = limit
-        self._queue: deque[tuple[int, str]] = deque()
+        self._queue: deque[tuple[int, str, Gate | None]] = deque()
+        self._gates = 0
+        """How many entries of the queue carry a gate (none: the plain, fast pump)."""
+        self._closing = False
+        self._closer: asyncio.Future[None] | None = None
         self._marked = False
         self._stalled: asyncio.Task[None] | None = None
         self._broken = False
@@ -150,15 +170,52 @@ class Session:
 
     def deliver(self, subscription: Subscription, frame: str) -> None:
         """Queue a data message of ``subscription``; on overflow drop the subscription."""
-        if self._broken:
+        if self._broken or self._closing:
             return
         queue = self._queue
         if len(queue) >= self.limit:
             self._overflow(subscription)
             return
-        queue.append((subscription.sid, frame))
+        queue.append((subscription.sid, frame, None))
         if len(queue) >= self.limit:
             self._room.clear()
+        if not self._marked and self._stalled is None and not self._broken:
+            self._marked = True
+            self.flusher.mark(self)
+
+    def deliver_later(self, subscription: Subscription, frame: str, delay: float) -> None:
+        """Queue a data message that leaves no sooner than ``delay`` seconds from now.
+
+        Frames queued after it wait behind it, so every sid keeps its order.
+        """
+        if self._broken or self._closing:
+            return
+        queue = self._queue
+        if len(queue) >= self.limit:
+            self._overflow(subscription)
+            return
+        gate = Gate(shut=True)
+        queue.append((subscription.sid, frame, gate))
+        self._gates += 1
+        if len(queue) >= self.limit:
+            self._room.clear()
+        asyncio.get_running_loop().call_later(delay, self._open, gate)
+        self._wake()
+
+    def close(self, code: int) -> None:
+        """Close the connection with ``code`` once the frames queued so far are sent."""
+        if self._broken or self._closing:
+            return
+        self._closing = True
+        self._queue.append((0, "", Gate(shut=False, close_code=code)))
+        self._gates += 1
+        self._wake()
+
+    def _open(self, gate: Gate) -> None:
+        gate.shut = False
+        self._wake()
+
+    def _wake(self) -> None:
         if not self._marked and self._stalled is None and not self._broken:
             self._marked = True
             self.flusher.mark(self)
@@ -169,6 +226,7 @@ class Session:
         kept = [item for item in self._queue if item[0] != sid]
         self._queue.clear()
         self._queue.extend(kept)
+        self._gates = sum(1 for item in kept if item[2] is not None)
         if len(self._queue) < self.limit:
             self._room.set()
         log.warning("websocket subscription %d (%s) of user %s dropped: %d messages waiting",
@@ -178,7 +236,7 @@ class Session:
 
     def _control(self, reply: dict[str, Any]) -> None:
         """Queue a reply; replies are few and bounded by the commands read."""
-        self._queue.append((0, _encode(reply).decode()))
+        self._queue.append((0, _encode(reply).decode(), None))
         if not self._marked and self._stalled is None and not self._broken:
             self._marked = True
             self.flusher.mark(self)
@@ -187,11 +245,39 @@ class Session:
         """Write queued frames until the queue is empty or the transport pushes back."""
         self._marked = False
         queue = self._queue
-        while queue and self._stalled is None and not self._broken:
-            _, text = queue.popleft()
-            self._write(text)
+        if self._gates:
+            self._pump_gated()
+        else:
+            while queue and self._stalled is None and not self._broken:
+                self._write(queue.popleft()[1])
         if not self._room.is_set() and len(queue) < self.limit:
             self._room.set()
+
+    def _pump_gated(self) -> None:
+        """Write queued frames up to the first shut gate; close the connection at a close."""
+        queue = self._queue
+        while queue and self._stalled is None and not self._broken:
+            gate = queue[0][2]
+            if gate is not None:
+                if gate.shut:
+                    return
+                self._gates -= 1
+                if gate.close_code is not None:
+                    self._shut_down(gate.close_code)
+                    return
+            self._write(queue.popleft()[1])
+
+    def _shut_down(self, code: int) -> None:
+        """Close the connection from the server's side and send nothing more."""
+        self._broken = True
+        self._queue.clear()
+        self._gates = 0
+        self._room.set()
+        self._closer = asyncio.ensure_future(self._send_close(code))
+
+    async def _send_close(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self._send({"type": "websocket.close", "code": code})
 
     def _write(self, text: str) -> None:
         sending = self._send({"type": "websocket.send", "text": text})
@@ -242,6 +328,7 @@ class Session:
                   self.actor.user_id)
         self._broken = True
         self._queue.clear()
+        self._gates = 0
         self._room.set()
 
     # The connection ---------------------------------------------------------------------------
@@ -268,6 +355,9 @@ class Session:
             self._subs.clear()
             self._broken = True
             self._queue.clear()
+            self._gates = 0
+            if self._closer is not None:
+                await self._closer
             if self._stalled is not None:
                 self._stalled.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
