@@ -12,19 +12,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kalshi_sandbox.testing.sandbox import (
-        DEFAULT_BALANCE,
-        DEFAULT_MARKETS,
+    from kalshi_sandbox.testing.control import Counterparties, Faults, SandboxClock
+    from kalshi_sandbox.testing.models import (
         ClockState,
         ControlPlaneError,
-        Counterparties,
         Counterparty,
         FaultRule,
-        Faults,
-        KalshiSandbox,
         SandboxAccount,
-        SandboxClock,
     )
+    from kalshi_sandbox.testing.sandbox import DEFAULT_BALANCE, DEFAULT_MARKETS, KalshiSandbox
     from kalshi_sandbox.testing.server import SandboxServer
 
 __all__ = [
@@ -42,8 +38,13 @@ __all__ = [
     "SandboxServer",
 ]
 
-_HOMES = dict.fromkeys(__all__, "kalshi_sandbox.testing.sandbox")
-_HOMES["SandboxServer"] = "kalshi_sandbox.testing.server"
+_HOMES = {
+    **dict.fromkeys(("DEFAULT_BALANCE", "DEFAULT_MARKETS", "KalshiSandbox"), "sandbox"),
+    **dict.fromkeys(("Counterparties", "Faults", "SandboxClock"), "control"),
+    **dict.fromkeys(("ClockState", "ControlPlaneError", "Counterparty", "FaultRule",
+                     "SandboxAccount"), "models"),
+    "SandboxServer": "server",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -52,4 +53,4 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -40,17 +40,17 @@ class SandboxServer:
     """
 
     def __init__(self, **overrides: Any) -> None:
+        settings = Settings(**{**DEFAULTS, **overrides, "port": 0})
+        settings.validate()
         self._own_dir: Path | None = None
         if "data_dir" not in overrides:
             self._own_dir = Path(tempfile.mkdtemp(prefix="kalshi-sandbox-"))
-            overrides["data_dir"] = str(self._own_dir)
+            settings = settings.replace(data_dir=str(self._own_dir))
         # IPPROTO_TCP stated outright: asyncio sets TCP_NODELAY on accepted connections only
         # when the listener says so, and without it every keep-alive request waits ~40 ms.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.bind((overrides.get("host", "127.0.0.1"), 0))
-        port: int = self._socket.getsockname()[1]
-        self.settings = Settings(**{**DEFAULTS, **overrides, "port": port})
-        self.settings.validate()
+        self._socket.bind((settings.host, 0))
+        self.settings = settings.replace(port=self._socket.getsockname()[1])
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
