@@ -68,7 +68,7 @@ class SystemClock:
 
 
 class ManualClock:
-    """A clock that stands still until advanced; it never goes backwards."""
+    """A clock that stands still until advanced; it never goes backwards, save by ``rewind``."""
 
     manual = True
 
@@ -82,6 +82,14 @@ class ManualClock:
         """Move the clock to ``instant``; moving backwards is an error."""
         if instant < self._now:
             raise ValueError("a manual clock cannot move backwards")
+        self._now = instant
+
+    def rewind(self, instant: Instant) -> None:
+        """Put the clock at ``instant``, earlier or later.
+
+        Only for when the whole state moves with it (restoring a snapshot, starting a replay
+        on an empty sandbox): everything stored must be consistent with the new instant.
+        """
         self._now = instant
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
@@ -71,6 +70,8 @@ class Admin:
         self.store = exchange.store
         self.clock = exchange.clock
         self._reset_hooks: list[Callable[[], Awaitable[None] | None]] = []
+        self.generate_key_pair: Callable[[], tuple[str, str]] = generate_rsa_key
+        """Make a (private PEM, public PEM) pair; replaceable, so a replay can repeat keys."""
 
     def on_reset(self, hook: Callable[[], Awaitable[None] | None]) -> None:
         """Call ``hook`` after every reset (to clear caches, say)."""
@@ -79,7 +80,8 @@ class Admin:
     async def _salt(self, tx: Transaction) -> str:
         salt = await tx.get_meta(SALT_KEY)
         if salt is None:
-            salt = secrets.token_hex(16)
+            # Drawn from the exchange's ids, so a replay derives the same communications ids.
+            salt = self.exchange.ids.token(32)
             await tx.set_meta(SALT_KEY, salt)
         return salt
 
@@ -95,7 +97,7 @@ class Admin:
             raise InvalidParameters("balance_dollars must not be negative")
         private_pem = None
         if public_key_pem is None:
-            private_pem, public_key_pem = generate_rsa_key()
+            private_pem, public_key_pem = self.generate_key_pair()
         else:
             load_public_key(public_key_pem)
         now = self.clock.now()
@@ -121,7 +123,7 @@ class Admin:
         """Register another key for an account; return it and the private PEM if generated."""
         private_pem = None
         if public_key_pem is None:
-            private_pem, public_key_pem = generate_rsa_key()
+            private_pem, public_key_pem = self.generate_key_pair()
         else:
             load_public_key(public_key_pem)
         async with self.store.transaction() as tx:
