@@ -21,6 +21,7 @@ from tests.support.server import Account, Control
 
 ADMIN = {("serve",), ("reset",), ("account", "create"), ("account", "list"),
          ("market", "create"), ("clock", "show"), ("clock", "advance")}
+ADMIN |= {("faults", "add"), ("faults", "list"), ("faults", "remove"), ("faults", "clear")}
 CONSOLE_SCRIPT = Path(sys.executable).parent / "kalshi-sandbox"
 runner = CliRunner()
 # The caller's own Kalshi variables must not leak into the commands under test.

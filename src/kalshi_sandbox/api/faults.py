@@ -45,7 +45,6 @@ from kalshi_sandbox.api.auth import KEY_HEADER, Authenticator
 from kalshi_sandbox.api.http import error_body, json_response
 from kalshi_sandbox.api.ws.fanout import Mishap
 from kalshi_sandbox.domain.errors import (
-    BadRequest,
     InvalidParameters,
     RateLimited,
     SandboxError,
@@ -382,7 +381,7 @@ def parse_header(value: str) -> list[Action]:
             else:
                 raise ValueError
         except ValueError:
-            raise BadRequest(
+            raise InvalidParameters(
                 f"X-Sandbox-Fault: cannot read {item!r}; use error=<status 400-599>[:<code>], "
                 f"rate_limit or latency=<ms 0-{MAX_MS}>, separated by commas",
                 code="invalid_sandbox_fault", message="invalid X-Sandbox-Fault header",
