@@ -247,10 +247,12 @@ def test_sandbox_server_refuses_invalid_settings() -> None:
         SandboxServer(clock="sundial")
 
 
-def test_sandbox_server_reports_a_failed_start(tmp_path: Path) -> None:
+def test_sandbox_server_reports_a_failed_start_and_cleans_up(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     server = SandboxServer(db=str(blocker / "sandbox.db"))
+    data_dir = Path(server.settings.data_dir)
+    assert data_dir.is_dir()
     with pytest.raises(RuntimeError, match="failed to start"):
         server.start()
-    server.stop()
+    assert not data_dir.exists()

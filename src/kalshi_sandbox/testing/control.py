@@ -160,11 +160,8 @@ class Counterparties:
         return [Counterparty.from_json(item) for item in data["counterparties"]]
 
     def get(self, name: str) -> Counterparty:
-        """Return counterparty ``name``."""
-        for party in self.list():
-            if party.name == name:
-                return party
-        raise KeyError(name)
+        """Return counterparty ``name`` with its configuration, stats and recent activity."""
+        return Counterparty.from_json(self._control.call("GET", f"/counterparties/{name}"))
 
     def update(self, name: str, **fields: Any) -> Counterparty:
         """Change a counterparty's configuration (or ``active``)."""
@@ -198,16 +195,18 @@ class Faults:
     def add(self, action: Mapping[str, Any], *, path: str | None = None,
             method: str | None = None, account: SandboxAccount | str | None = None,
             market: str | None = None, probability: float | None = None,
-            count: int | None = None) -> FaultRule:
+            count: int | None = None, seed: int | None = None) -> FaultRule:
         """Add a rule: ``action`` strikes requests matching every given field.
 
         ``path`` is a glob on the request path (``/trade-api/v2/communications/*/confirm``);
-        ``account`` an account, user id, key id or account name; ``count`` how many times
+        ``account`` an account, user id, key id or account name; ``probability`` draws from
+        the rule's own generator (``seed`` makes it repeatable); ``count`` is how many times
         the rule strikes before it retires (None: until removed).
         """
         match = given(path=path, method=method,
-                       account=None if account is None else user_id_of(account), market=market)
-        body = given(match=match, action=dict(action), probability=probability, count=count)
+                      account=None if account is None else user_id_of(account), market=market)
+        body = given(match=match, action=dict(action), probability=probability, count=count,
+                     seed=seed)
         return FaultRule.from_json(self._control.call("POST", "/faults", body))
 
     def error(self, status: int, code: str | None = None, message: str | None = None,
@@ -235,9 +234,15 @@ class Faults:
         return self.add({"type": "ws_delay", "ms": ms,
                          "message_types": _types(message_types)}, **match)
 
-    def ws_close(self, **match: Any) -> FaultRule:
-        """Close matching WebSocket connections."""
-        return self.add({"type": "ws_close"}, **match)
+    def ws_close(self, message_types: Sequence[str] | None = None, code: int | None = None,
+                 **match: Any) -> FaultRule:
+        """Close matching WebSocket connections instead of sending them a message.
+
+        ``message_types`` limits which message closes it (None: the next one); ``code`` is
+        the close code (the server's default: 1001, going away).
+        """
+        action = given(type="ws_close", message_types=_types(message_types), code=code)
+        return self.add(action, **match)
 
     def list(self) -> list[FaultRule]:
         """Return every rule with its hit count."""
@@ -248,10 +253,7 @@ class Faults:
     def get(self, rule: FaultRule | str) -> FaultRule:
         """Return the current state of ``rule`` (hits, remaining)."""
         rule_id = rule.id if isinstance(rule, FaultRule) else rule
-        for found in self.list():
-            if found.id == rule_id:
-                return found
-        raise KeyError(rule_id)
+        return FaultRule.from_json(self._control.call("GET", f"/faults/{rule_id}"))
 
     def remove(self, rule: FaultRule | str) -> None:
         """Delete one rule."""

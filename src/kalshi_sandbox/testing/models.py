@@ -111,6 +111,7 @@ class FaultRule:
     count: int | None
     remaining: int | None
     hits: int
+    seed: int | None
     raw: Mapping[str, Any] = field(repr=False)
 
     @classmethod
@@ -120,7 +121,7 @@ class FaultRule:
                    action=dict(data.get("action") or {}),
                    probability=float(data.get("probability", 1.0)),
                    count=data.get("count"), remaining=data.get("remaining"),
-                   hits=int(data.get("hits", 0)), raw=dict(data))
+                   hits=int(data.get("hits", 0)), seed=data.get("seed"), raw=dict(data))
 
 
 def parse_time(text: str) -> datetime:

@@ -18,7 +18,6 @@ from kalshi_sandbox.client import AsyncKalshiClient, Environment, KalshiClient
 from kalshi_sandbox.testing.control import ControlPlane, Counterparties, Faults, SandboxClock
 from kalshi_sandbox.testing.keys import KeyPool
 from kalshi_sandbox.testing.models import (
-    ControlPlaneError,
     Dollars,
     SandboxAccount,
     dollars_text,
@@ -156,28 +155,16 @@ class KalshiSandbox:
     # State ----------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Wipe every account, market, RFQ, quote, order, timer, counterparty and fault.
+        """Wipe every account, market, RFQ, quote, order, timer, counterparty and fault rule.
 
         The ready accounts and markets are gone too; :meth:`setup` makes them again (with
-        new ids). The clock stays where it is: a clock never moves backwards.
+        new ids). The clock stays where it is: a clock never moves backwards. A server
+        started with default counterparties (``--makers N``) starts them again.
         """
-        self._forget_counterparties_and_faults()
         self._control.call("POST", "/reset", {})
         self._requester = self._maker = None
         self.markets = []
         self._used_keys = 0
-
-    def _forget_counterparties_and_faults(self) -> None:
-        try:
-            self.counterparties.clear()
-        except ControlPlaneError as exc:
-            if exc.status != 404:  # a sandbox without counterparties has none to clear
-                raise
-        try:
-            self.faults.clear()
-        except ControlPlaneError as exc:
-            if exc.status != 404:
-                raise
 
     def snapshot(self, path: str | Path | None = None) -> dict[str, Any]:
         """Return the sandbox's whole state (or write it to ``path`` on the server's disk)."""

@@ -74,6 +74,14 @@ class SandboxServer:
         """Build the sandbox, start serving it, and return once it accepts requests."""
         if self._thread is not None:
             raise RuntimeError("the server has already been started")
+        try:
+            self._launch()
+        except BaseException:
+            self.stop()  # no thread, socket or temporary directory outlives a failed start
+            raise
+        return self
+
+    def _launch(self) -> None:
         # Imported here so that loading the pytest plugin stays cheap for test runs that
         # never ask for a sandbox.
         import uvicorn
@@ -104,13 +112,10 @@ class SandboxServer:
         deadline = time.monotonic() + START_TIMEOUT
         while not (started.wait(0.01) and self._server.started):
             if not self._thread.is_alive():
-                self._thread = None
                 cause = repr(self._failure) if self._failure else "see the captured log"
                 raise RuntimeError(f"the sandbox failed to start ({cause})")
             if time.monotonic() > deadline:
-                self.stop()
                 raise RuntimeError(f"the sandbox did not start within {START_TIMEOUT:g} s")
-        return self
 
     def _serve(self) -> None:
         try:
