@@ -207,7 +207,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     clock = clock or make_clock(settings)
     hub = Hub()
     exchange = Exchange(store, clock, hub, Rules.from_settings(settings), ids)
-    scheduler = Scheduler(clock, exchange.fire)
+    scheduler = Scheduler(clock, exchange.fire, batch=store.deferred)
     exchange.timers = scheduler
     admin = Admin(exchange)
     # Signature freshness is measured in real time: a manual or sped-up clock governs the

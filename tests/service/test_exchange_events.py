@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ from kalshi_sandbox.domain.quote import Quote, QuoteStatus, Side
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
 from kalshi_sandbox.domain.timer import Timer, TimerKind
 from kalshi_sandbox.service.exchange import Actor, CreateQuote, CreateRfq, TimerSink
-from kalshi_sandbox.service.ports import StorageError, Store, Transaction
+from kalshi_sandbox.service.ports import Dump, StorageError, Store, Transaction
 from kalshi_sandbox.storage.sqlite import SqliteStore
 from tests.service.harness import START, Harness, make_harness, with_rules
 
@@ -319,6 +320,15 @@ class FailingCommitStore:
 
     async def wipe(self) -> None:
         await self.inner.wipe()
+
+    async def dump(self) -> Dump:
+        return await self.inner.dump()
+
+    async def load(self, dump: Mapping[str, Any]) -> None:
+        await self.inner.load(dump)
+
+    def deferred(self) -> AbstractAsyncContextManager[None]:
+        return self.inner.deferred()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

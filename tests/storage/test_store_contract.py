@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,15 @@ from kalshi_sandbox.domain.market import MarketStatus
 from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery, QuoteQuery, RfqQuery
 from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rfq import RfqStatus
-from kalshi_sandbox.service.ports import IntegrityViolation, StorageError, Store, Transaction
-from kalshi_sandbox.storage.schema import MIGRATIONS
+from kalshi_sandbox.service.ports import (
+    Dump,
+    IntegrityViolation,
+    InvalidDump,
+    StorageError,
+    Store,
+    Transaction,
+)
+from kalshi_sandbox.storage.schema import MIGRATIONS, TABLES
 from tests.storage import entities as e
 from tests.storage.conftest import Backend
 
@@ -537,6 +545,308 @@ async def test_timer_ids_are_not_reused_after_take(store: Store) -> None:
         assert await tx.take_timer(first.id)
         second = await tx.add_timer("execute", "q1", 10)
     assert second.id > first.id
+
+
+# What the store remembers against what it wrote -------------------------------------------
+# A backend may answer reads from memory; these tests look at what reached the database
+# (through dump, a second store over the same database, or both) as well.
+
+LIVE = (QuoteStatus.OPEN, QuoteStatus.ACCEPTED, QuoteStatus.CONFIRMED)
+
+
+async def change_everything_step_by_step(store: Store) -> None:
+    """Insert one of every entity, then walk each mutable one through its updates."""
+    async with store.transaction() as tx:
+        await insert_all(tx)
+        await tx.insert_rfq(e.rfq("rfq-2", ticker="KXB-26DEC31-T1"))
+        await tx.insert_quote(e.quote("quote-2", rfq_id="rfq-2"))
+    for status in (QuoteStatus.ACCEPTED, QuoteStatus.CONFIRMED, QuoteStatus.EXECUTED):
+        async with store.transaction() as tx:
+            await tx.update_quote(e.quote(status=status))
+    async with store.transaction() as tx:
+        await tx.update_quote(e.quote("quote-2", rfq_id="rfq-2", status=QuoteStatus.CANCELLED))
+        await tx.update_rfq(dataclasses.replace(e.rfq(status=RfqStatus.CLOSED), created_ts=100))
+        await tx.update_market(dataclasses.replace(e.market(), status=MarketStatus.CLOSED,
+                                                   hvm=True, last_price=1, updated_ts=9))
+        await tx.upsert_position(e.position(size=5, updated_ts=310))
+        await tx.upsert_position(e.position(ticker="KXB-26DEC31-T1", size=3))
+        await tx.set_balance("user-1", 0, 4_000_000, 5)
+        await tx.set_balance("user-1", 2, 1, 6)
+        await tx.set_meta("k", "w")
+
+
+async def insert_final_states(store: Store) -> None:
+    """Insert directly what ``change_everything_step_by_step`` ends with."""
+    async with store.transaction() as tx:
+        await tx.insert_account(e.account())
+        await tx.insert_key(e.api_key())
+        await tx.set_balance("user-1", 0, 4_000_000, 5)
+        await tx.set_balance("user-1", 2, 1, 6)
+        await tx.set_meta("k", "w")
+        await tx.insert_market(dataclasses.replace(e.market(), status=MarketStatus.CLOSED,
+                                                   hvm=True, last_price=1, updated_ts=9))
+        await tx.insert_rfq(dataclasses.replace(e.rfq(status=RfqStatus.CLOSED), created_ts=100))
+        await tx.insert_rfq(e.rfq("rfq-2", ticker="KXB-26DEC31-T1"))
+        await tx.insert_quote(e.quote(status=QuoteStatus.EXECUTED))
+        await tx.insert_quote(e.quote("quote-2", rfq_id="rfq-2", status=QuoteStatus.CANCELLED))
+        await tx.insert_order(e.order())
+        await tx.insert_fill(e.fill())
+        await tx.upsert_position(e.position(size=5, updated_ts=310))
+        await tx.upsert_position(e.position(ticker="KXB-26DEC31-T1", size=3))
+        await tx.add_timer("execute", "quote-1", 500)
+
+
+async def test_updates_reach_the_database_as_if_the_final_rows_were_inserted(
+        backend: Backend, tmp_path: Path) -> None:
+    stepwise, direct = backend.make(tmp_path / "a"), backend.make(tmp_path / "b")
+    await stepwise.open()
+    await direct.open()
+    try:
+        await change_everything_step_by_step(stepwise)
+        await insert_final_states(direct)
+        assert await stepwise.dump() == await direct.dump()
+    finally:
+        await stepwise.close()
+        await direct.close()
+
+
+async def test_a_second_store_sees_each_transaction_once_its_block_has_exited(
+        persistent_backend: Backend, tmp_path: Path) -> None:
+    writer, reader = persistent_backend.make(tmp_path), persistent_backend.make(tmp_path)
+    await writer.open()
+    await reader.open()
+    try:
+        await change_everything_step_by_step(writer)
+        async with reader.transaction() as tx:
+            assert await tx.get_quote("quote-1") == e.quote(status=QuoteStatus.EXECUTED)
+            assert await tx.get_balance("user-1", 0) == 4_000_000
+        assert await reader.dump() == await writer.dump()
+    finally:
+        await reader.close()
+        await writer.close()
+
+
+async def test_open_rfq_and_live_quote_lookups_follow_every_change(store: Store) -> None:
+    async with store.transaction() as tx:
+        # Look first, so that whatever a backend remembers of the answers is then updated.
+        assert await tx.count_open_rfqs("user-1") == 0
+        assert await tx.quotes_of_rfq("rfq-1", LIVE) == []
+        await tx.insert_rfq(e.rfq("rfq-1", ticker="M1", created_ts=2))
+        await tx.insert_rfq(e.rfq("rfq-0", ticker="M2", created_ts=1))
+        await tx.insert_rfq(e.rfq("rfq-x", ticker="M3", status=RfqStatus.CLOSED))
+        await tx.insert_quote(e.quote("q1", created_ts=2))
+        await tx.insert_quote(e.quote("q0", created_ts=1, status=QuoteStatus.ACCEPTED))
+        await tx.insert_quote(e.quote("qx", status=QuoteStatus.CANCELLED))
+        assert await tx.count_open_rfqs("user-1") == 2
+        assert [r.id for r in await tx.open_rfqs_of("user-1")] == ["rfq-0", "rfq-1"]
+        assert [q.id for q in await tx.quotes_of_rfq("rfq-1", LIVE)] == ["q0", "q1"]
+    async with store.transaction() as tx:
+        await tx.update_rfq(dataclasses.replace(e.rfq("rfq-0", ticker="M2", created_ts=1,
+                                                      status=RfqStatus.CLOSED)))
+        await tx.update_quote(e.quote("q0", created_ts=1, status=QuoteStatus.CONFIRMED))
+        await tx.update_quote(e.quote("q1", created_ts=2, status=QuoteStatus.CANCELLED))
+    async with store.transaction() as tx:
+        assert await tx.count_open_rfqs("user-1") == 1
+        assert await tx.open_rfq_of_on("user-1", "M2") is None
+        assert await tx.open_rfq_of_on("user-1", "M1") == e.rfq("rfq-1", ticker="M1",
+                                                                created_ts=2)
+        assert [q.id for q in await tx.quotes_of_rfq("rfq-1", LIVE)] == ["q0"]
+        assert [q.id for q in await tx.quotes_of_rfq("rfq-1", (QuoteStatus.OPEN,))] == []
+        assert [q.id for q in await tx.quotes_of_rfq(
+            "rfq-1", (QuoteStatus.CANCELLED,))] == ["q1", "qx"]
+        await tx.insert_quote(e.quote("q2", created_ts=3))
+        assert await tx.delete_quotes_in(QuoteStatus.OPEN) == 1
+        assert [q.id for q in await tx.quotes_of_rfq("rfq-1", LIVE)] == ["q0"]
+
+
+async def test_rollback_restores_every_lookup(store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    async with store.transaction() as tx:
+        before = (await tx.open_rfqs_of("user-1"), await tx.quotes_of_rfq("rfq-1", LIVE),
+                  await tx.get_market(e.market().ticker), await tx.get_meta("k"),
+                  await tx.get_position("user-1", 0, e.market().ticker),
+                  await tx.get_balance("user-1", 0), await tx.get_account("user-1"))
+
+    async def change(tx: Transaction) -> None:
+        await tx.update_rfq(dataclasses.replace(e.rfq(status=RfqStatus.CLOSED), created_ts=100))
+        await tx.insert_rfq(e.rfq("rfq-2", ticker="M2"))
+        await tx.update_quote(e.quote(status=QuoteStatus.CANCELLED))
+        await tx.insert_quote(e.quote("quote-2", status=QuoteStatus.ACCEPTED))
+        await tx.update_market(dataclasses.replace(e.market(), volume=0))
+        await tx.set_meta("k", "x")
+        await tx.upsert_position(e.position(size=1))
+        await tx.set_balance("user-1", 0, 1, 9)
+        assert await tx.count_open_rfqs("user-1") == 1
+
+    with pytest.raises(Boom):
+        await run(store, change, fail)
+    with pytest.raises(IntegrityViolation):
+        await run(store, change, lambda tx: tx.insert_account(e.account()))
+    async with store.transaction() as tx:
+        after = (await tx.open_rfqs_of("user-1"), await tx.quotes_of_rfq("rfq-1", LIVE),
+                 await tx.get_market(e.market().ticker), await tx.get_meta("k"),
+                 await tx.get_position("user-1", 0, e.market().ticker),
+                 await tx.get_balance("user-1", 0), await tx.get_account("user-1"))
+        assert await tx.get_rfq("rfq-2") is None
+        assert await tx.get_quote("quote-2") is None
+    assert after == before
+
+
+# Commit callbacks and deferred commits ---------------------------------------------------
+
+
+async def test_on_commit_callbacks_run_after_commit_in_order_and_never_on_rollback(
+        store: Store) -> None:
+    calls: list[str] = []
+
+    async def writer(name: str, *, failing: bool = False) -> None:
+        async with store.transaction() as tx:
+            tx.on_commit(lambda: calls.append(f"{name} first"))
+            await tx.set_meta(name, "1")
+            tx.on_commit(lambda: calls.append(f"{name} second"))
+            await asyncio.sleep(0)
+            if failing:
+                raise Boom
+        calls.append(f"{name} exited")
+
+    results = await asyncio.gather(writer("a"), writer("b", failing=True), writer("c"),
+                                   return_exceptions=True)
+    assert [type(r) for r in results] == [type(None), Boom, type(None)]
+    assert [c for c in calls if "exited" not in c] == [
+        "a first", "a second", "c first", "c second"]
+    assert calls.index("a second") < calls.index("a exited")
+    assert calls.index("c second") < calls.index("c exited")
+    async with store.transaction() as tx:
+        assert await tx.get_meta("b") is None
+
+
+async def test_deferred_transactions_are_committed_by_the_end_of_the_block(
+        persistent_backend: Backend, tmp_path: Path) -> None:
+    writer, reader = persistent_backend.make(tmp_path), persistent_backend.make(tmp_path)
+    await writer.open()
+    await reader.open()
+    calls: list[int] = []
+    try:
+        async with writer.deferred():
+            for number in range(300):
+                async with writer.transaction() as tx:
+                    await tx.set_meta(f"key-{number}", str(number))
+                    tx.on_commit(lambda number=number: calls.append(number))  # type: ignore[misc]
+            with pytest.raises(Boom):
+                await run(writer, lambda tx: tx.set_meta("rolled-back", "1"), fail)
+        assert calls == list(range(300))
+        async with reader.transaction() as tx:
+            assert await tx.get_meta("key-299") == "299"
+            assert await tx.get_meta("rolled-back") is None
+    finally:
+        await reader.close()
+        await writer.close()
+
+
+# Dump and load ---------------------------------------------------------------------------
+
+
+async def test_dump_holds_every_table_in_key_order_as_json_values(store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+        await tx.insert_quote(e.quote("quote-0"))
+        await tx.set_balance("user-0", 1, 7, 1)
+        await tx.set_balance("user-0", 0, 8, 1)
+    dump = await store.dump()
+    assert list(dump) == list(TABLES)
+    assert json.loads(json.dumps(dump)) == dump
+    assert [q["id"] for q in dump["quotes"]] == ["quote-0", "quote-1"]
+    assert [(b["user_id"], b["subaccount"]) for b in dump["balances"]] == [
+        ("user-0", 0), ("user-0", 1), ("user-1", 0)]
+    quote = dump["quotes"][1]
+    assert quote["status"] == "open"
+    assert quote["post_only"] is True
+    assert quote["accepted_side"] is None
+    assert dump["markets"][0]["hvm"] is False
+    assert [t["subject"] for t in dump["timers"]] == ["quote-1"]
+    assert {m["key"]: m["value"] for m in dump["meta"]}["schema_version"] == str(
+        len(MIGRATIONS))
+    assert await store.dump() == dump
+
+
+async def test_load_replaces_everything_and_lookups_follow(backend: Backend,
+                                                           tmp_path: Path) -> None:
+    source, target = backend.make(tmp_path / "a"), backend.make(tmp_path / "b")
+    await source.open()
+    await target.open()
+    try:
+        await change_everything_step_by_step(source)
+        dump = json.loads(json.dumps(await source.dump()))
+        async with target.transaction() as tx:
+            await insert_all(tx)
+            await tx.insert_account(e.account("user-gone"))
+            # Read first, so that whatever the target remembers must be refreshed by load.
+            assert await tx.get_quote("quote-1") == e.quote()
+            assert await tx.count_open_rfqs("user-1") == 1
+            assert await tx.quotes_of_rfq("rfq-1", LIVE) == [e.quote()]
+        await target.load(dump)
+        assert await target.dump() == dump
+        async with target.transaction() as tx:
+            assert await tx.get_account("user-gone") is None
+            assert await tx.get_quote("quote-1") == e.quote(status=QuoteStatus.EXECUTED)
+            assert await tx.count_open_rfqs("user-1") == 1
+            assert [r.id for r in await tx.open_rfqs_of("user-1")] == ["rfq-2"]
+            assert await tx.quotes_of_rfq("rfq-1", LIVE) == []
+            assert await tx.get_balance("user-1", 2) == 1
+            assert [t.subject for t in await tx.pending_timers()] == ["quote-1"]
+            loaded_ids = {t.id for t in await tx.pending_timers()}
+            fresh = await tx.add_timer("execute", "quote-9", 1)
+        assert fresh.id not in loaded_ids
+    finally:
+        await source.close()
+        await target.close()
+
+
+async def test_load_of_an_empty_dump_leaves_an_empty_store(store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    await store.load({})
+    await assert_empty(store)
+    async with store.transaction() as tx:
+        assert await tx.get_meta("schema_version") == str(len(MIGRATIONS))
+
+
+def _corrupt(dump: Dump, table: str, **changes: Any) -> Dump:
+    changed = json.loads(json.dumps(dump))
+    changed[table][0].update(changes)
+    return dict(changed)
+
+
+async def test_load_refuses_a_dump_that_does_not_fit_and_changes_nothing(
+        store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    good = await store.dump()
+    without_column = json.loads(json.dumps(good))
+    del without_column["quotes"][0]["status"]
+    duplicated = json.loads(json.dumps(good))
+    duplicated["rfqs"].append(duplicated["rfqs"][0])
+    bad: list[Any] = [
+        [],
+        {**good, "unknown_table": []},
+        {**good, "quotes": {}},
+        {**good, "quotes": ["not a row"]},
+        without_column,
+        _corrupt(good, "quotes", extra_column=1),
+        _corrupt(good, "quotes", yes_bid="4510"),
+        _corrupt(good, "quotes", yes_bid=True),
+        _corrupt(good, "quotes", post_only=1),
+        _corrupt(good, "quotes", status=None),
+        _corrupt(good, "balances", micros=2**63),
+        duplicated,
+        {**good, "meta": [{"key": "schema_version", "value": "999"}]},
+    ]
+    for dump in bad:
+        with pytest.raises(InvalidDump):
+            await store.load(dump)
+    assert issubclass(InvalidDump, StorageError)
+    assert await store.dump() == good
 
 
 # Transactions ---------------------------------------------------------------------------

@@ -6,10 +6,11 @@ subscriber never hears of a change that was rolled back, and a timer never fires
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from types import TracebackType
 from typing import Protocol
 
 from kalshi_sandbox.domain.account import (
@@ -226,6 +227,47 @@ class _NoTimers:
         pass
 
 
+class _Scope:
+    """The context of ``Exchange.work``: a transaction, handing its work on once committed.
+
+    A class rather than a generator-based context manager: it runs on every request.
+    """
+
+    __slots__ = ("_exchange", "_transaction", "_work")
+
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
+        self._transaction: AbstractAsyncContextManager[Transaction] | None = None
+        self._work: Work | None = None
+
+    async def __aenter__(self) -> Work:
+        exchange = self._exchange
+        transaction = self._transaction = exchange.store.transaction()
+        tx = await transaction.__aenter__()
+        try:
+            work = self._work = Work(tx, exchange.clock.now())
+            tx.on_commit(self._committed)
+        except BaseException as exc:
+            await transaction.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        return work
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> bool | None:
+        assert self._transaction is not None
+        return await self._transaction.__aexit__(kind, error, traceback)
+
+    def _committed(self) -> None:
+        work, exchange = self._work, self._exchange
+        assert work is not None
+        if work.dropped_timers:
+            exchange.timers.drop(work.dropped_timers)
+        if work.new_timers:
+            exchange.timers.add(work.new_timers)
+        if work.events:
+            exchange.publisher.publish(work.events)
+
+
 class Exchange:
     """Kalshi's RFQ engine: RFQs, quotes, the confirmation window and execution."""
 
@@ -238,18 +280,9 @@ class Exchange:
         self.ids = ids or IdGenerator()
         self.timers: TimerSink = _NoTimers()
 
-    @asynccontextmanager
-    async def work(self) -> AsyncIterator[Work]:
+    def work(self) -> _Scope:
         """Run a block as one transaction; hand its events and timers on after commit."""
-        async with self.store.transaction() as tx:
-            work = Work(tx, self.clock.now())
-            yield work
-        if work.dropped_timers:
-            self.timers.drop(work.dropped_timers)
-        if work.new_timers:
-            self.timers.add(work.new_timers)
-        if work.events:
-            self.publisher.publish(work.events)
+        return _Scope(self)
 
     # Reads -------------------------------------------------------------------------------
 

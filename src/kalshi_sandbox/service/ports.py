@@ -3,13 +3,18 @@
 A ``Store`` hands out transactions; everything a use case reads and writes goes through one
 ``Transaction`` and commits or rolls back as a whole. Backends (in ``kalshi_sandbox.storage``)
 translate their driver's errors into ``StorageError`` so no driver type leaks upward.
+
+How a backend gets there is its own business: the SQLite backend, say, keeps an identity map
+of the rows it owns and commits the transactions of concurrent requests together. Callers see
+only this: a transaction's block runs alone, and when it has exited normally its changes are
+durable and its ``on_commit`` callbacks have run, in commit order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from kalshi_sandbox.domain.account import Account, ApiKey, Fill, Order, Position
 from kalshi_sandbox.domain.clock import Instant
@@ -28,8 +33,23 @@ class IntegrityViolation(StorageError):
     """A uniqueness or consistency rule of the schema was broken."""
 
 
+class InvalidDump(StorageError):
+    """A dump given to ``Store.load`` does not fit the schema; nothing was changed."""
+
+
+Dump = dict[str, list[dict[str, Any]]]
+"""Every table's rows: table name -> rows, each a column name -> JSON value mapping."""
+
+
 class Transaction(Protocol):
     """One unit of work against the database."""
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this transaction is durably committed; never if it rolls back.
+
+        Callbacks run in commit order (across transactions too) and must not block.
+        """
+        ...
 
     # Metadata
     async def get_meta(self, key: str) -> str | None: ...
@@ -106,9 +126,39 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """Begin a write transaction; it commits on normal exit, rolls back on error."""
+        """Begin a write transaction; it commits on normal exit, rolls back on error.
+
+        The exit returns once the changes are durable (or raises ``StorageError`` if the
+        commit failed). Transactions run one at a time, in the order they were begun.
+        """
+        ...
+
+    def deferred(self) -> AbstractAsyncContextManager[None]:
+        """Let the calling task's transactions in this block exit before they are durable.
+
+        Their ``on_commit`` callbacks still run only after their commit, in order; the block's
+        exit waits until every one of them is durable and raises ``StorageError`` if any
+        commit failed. For a caller running many transactions in a row (timers firing), so a
+        backend can commit them together. A backend may commit each one at once instead.
+        """
         ...
 
     async def wipe(self) -> None:
         """Delete every row of every table (the schema stays)."""
+        ...
+
+    async def dump(self) -> Dump:
+        """Return every table's rows, in one transaction.
+
+        Tables come in a fixed order, rows in primary-key order, values as JSON types
+        (int, str, bool, None), so equal states give equal dumps on every backend.
+        """
+        ...
+
+    async def load(self, dump: Mapping[str, Any]) -> None:
+        """Replace the whole state with ``dump`` (as ``dump`` returns it), in one transaction.
+
+        Raise ``InvalidDump``, changing nothing, if it does not fit this schema version.
+        Whatever the backend caches is made to match. Tables absent from the dump end empty.
+        """
         ...

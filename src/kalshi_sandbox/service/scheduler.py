@@ -9,6 +9,10 @@ With the system clock a background task sleeps until the earliest timer and re-c
 on waking, since event loops may wake a little early. With a manual clock nothing fires until
 ``advance_to`` moves the clock, which fires every timer due in the span, in order, with the
 clock standing at each timer's own instant while it fires.
+
+Timers due together fire inside ``batch`` (the store's ``deferred``): each firing is still
+its own transaction, but they need not wait for one another's commit, so a store can commit
+them together; ``advance_to`` returns once all of them are durable.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import contextlib
 import heapq
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from kalshi_sandbox.domain.clock import Clock, Instant, ManualClock, SystemClock
 from kalshi_sandbox.domain.timer import Timer
@@ -26,15 +31,22 @@ log = logging.getLogger(__name__)
 
 Fire = Callable[[Timer], Awaitable[None]]
 Moved = Callable[[Instant], Awaitable[None]]
+Batch = Callable[[], AbstractAsyncContextManager[None]]
+
+
+def _no_batch() -> AbstractAsyncContextManager[None]:
+    return nullcontext()
 
 
 class Scheduler:
     """Keeps pending timers in due order and fires them through ``fire``."""
 
-    def __init__(self, clock: Clock, fire: Fire, on_moved: Moved | None = None) -> None:
+    def __init__(self, clock: Clock, fire: Fire, on_moved: Moved | None = None,
+                 batch: Batch = _no_batch) -> None:
         self.clock = clock
         self._fire = fire
         self.on_moved = on_moved
+        self._batch = batch
         self._heap: list[Timer] = []
         self._dropped: set[int] = set()
         self._wakeup: asyncio.Future[None] | None = None
@@ -90,12 +102,10 @@ class Scheduler:
         fired = 0
         async with self._firing:
             while True:
-                timer = self._pop_due(target)
-                if timer is None:
+                batch = await self._fire_batch(target, move=True)
+                if not batch:
                     break
-                clock.set(max(clock.now(), timer.due))
-                await self._fire_one(timer)
-                fired += 1
+                fired += batch
             clock.set(target)
             if self.on_moved is not None:
                 await self.on_moved(target)
@@ -105,9 +115,28 @@ class Scheduler:
         """Fire every timer already due by the clock's current instant."""
         fired = 0
         async with self._firing:
-            while (timer := self._pop_due(self.clock.now())) is not None:
-                await self._fire_one(timer)
-                fired += 1
+            while batch := await self._fire_batch(self.clock.now(), move=False):
+                fired += batch
+        return fired
+
+    async def _fire_batch(self, limit: Instant, *, move: bool) -> int:
+        """Fire the timers due by ``limit`` in one batch; return how many fired.
+
+        Timers that the batch's own commits hand on arrive after it, so callers repeat
+        until a batch finds nothing due.
+        """
+        clock = self.clock
+        fired = 0
+        try:
+            async with self._batch():
+                while (timer := self._pop_due(limit)) is not None:
+                    if move:
+                        assert isinstance(clock, ManualClock)
+                        clock.set(max(clock.now(), timer.due))
+                    await self._fire_one(timer)
+                    fired += 1
+        except Exception:
+            log.exception("committing %d fired timers failed", fired)
         return fired
 
     def _pop_due(self, limit: Instant) -> Timer | None:

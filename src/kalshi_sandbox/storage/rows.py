@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import typing
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -23,6 +24,17 @@ def _decode_ranges(text: str) -> tuple[PriceRange, ...]:
     return tuple(PriceRange(*band) for band in json.loads(text))
 
 
+def _enum_decoder(cls: type[Enum]) -> Callable[[Any], Any]:
+    # A dict lookup is several times cheaper than calling the enum class.
+    members = {member.value: member for member in cls}
+
+    def decode(value: Any) -> Any:
+        member = members.get(value)
+        return cls(value) if member is None else member
+
+    return decode
+
+
 def _decoder(hint: Any) -> Callable[[Any], Any] | None:
     """Return how to turn a column value back into a field of type ``hint``, if needed."""
     args = typing.get_args(hint)
@@ -36,7 +48,7 @@ def _decoder(hint: Any) -> Callable[[Any], Any] | None:
     if hint is bool:
         return bool
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint
+        return _enum_decoder(hint)
     if typing.get_origin(hint) is tuple and args and args[0] is PriceRange:
         return _decode_ranges
     return None
@@ -50,6 +62,7 @@ class RowMapper(Generic[T]):
         self.table = table
         hints = typing.get_type_hints(cls)
         self.columns: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        self.index = {name: i for i, name in enumerate(self.columns)}
         self._decoders = [
             (index, decode)
             for index, name in enumerate(self.columns)
@@ -60,25 +73,40 @@ class RowMapper(Generic[T]):
             for index, name in enumerate(self.columns)
             if typing.get_origin(hints[name]) is tuple
         ]
+        self._values = operator.attrgetter(*self.columns)
         self.select = f"SELECT {', '.join(self.columns)} FROM {table}"
+        self._update_sql: dict[tuple[tuple[str, ...], tuple[str, ...], str], str] = {}
 
     def insert_sql(self, placeholder: str) -> str:
         """Return an INSERT statement for every column."""
         marks = ", ".join([placeholder] * len(self.columns))
         return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
 
-    def update_sql(self, placeholder: str, key: Sequence[str]) -> str:
-        """Return an UPDATE of every non-key column, keyed by ``key`` (params: row + key)."""
-        sets = ", ".join(f"{c} = {placeholder}" for c in self.columns if c not in key)
-        where = " AND ".join(f"{c} = {placeholder}" for c in key)
-        return f"UPDATE {self.table} SET {sets} WHERE {where}"
+    def update_sql(self, placeholder: str, key: Sequence[str],
+                   columns: Sequence[str] | None = None) -> str:
+        """Return an UPDATE of ``columns`` (default: every non-key column), keyed by ``key``.
 
-    def to_row(self, obj: T) -> list[Any]:
+        Its parameters are the new values of those columns, then the key's values.
+        """
+        names = tuple(c for c in self.columns if c not in key) if columns is None \
+            else tuple(columns)
+        cache_key = (names, tuple(key), placeholder)
+        sql = self._update_sql.get(cache_key)
+        if sql is None:
+            sets = ", ".join(f"{c} = {placeholder}" for c in names)
+            where = " AND ".join(f"{c} = {placeholder}" for c in key)
+            sql = self._update_sql[cache_key] = f"UPDATE {self.table} SET {sets} WHERE {where}"
+        return sql
+
+    def to_row(self, obj: T) -> Sequence[Any]:
         """Return the column values of ``obj``."""
-        values = [getattr(obj, name) for name in self.columns]
+        values: tuple[Any, ...] = self._values(obj)
+        if not self._encoders:
+            return values
+        row = list(values)
         for index in self._encoders:
-            values[index] = _encode_ranges(values[index])
-        return values
+            row[index] = _encode_ranges(row[index])
+        return row
 
     def update_params(self, obj: T, key: Sequence[str]) -> list[Any]:
         """Return the parameters for ``update_sql``: non-key values then key values."""
@@ -86,8 +114,36 @@ class RowMapper(Generic[T]):
         named = dict(zip(self.columns, row, strict=True))
         return [named[c] for c in self.columns if c not in key] + [named[c] for c in key]
 
+    def changes(self, old: T, new: T, key: Sequence[str],
+                placeholder: str) -> tuple[str, list[Any]] | None:
+        """Return an UPDATE of only the columns in which ``new`` differs from ``old``.
+
+        ``old`` is the stored version of the row ``new`` updates (the same key). Return None
+        when nothing differs. Writing fewer columns spares the database from
+        rewriting index entries whose columns did not change.
+        """
+        before = self._values(old)
+        after = self._values(new)
+        if before == after:
+            return None
+        names: list[str] = []
+        params: list[Any] = []
+        encoders = self._encoders
+        for index, (a, b) in enumerate(zip(before, after, strict=True)):
+            if a != b:
+                names.append(self.columns[index])
+                params.append(_encode_ranges(b) if index in encoders else b)
+        params.extend(self.key_values(new, key))
+        return self.update_sql(placeholder, key, names), params
+
+    def key_values(self, obj: T, key: Sequence[str]) -> list[Any]:
+        """Return the values of ``obj``'s key columns."""
+        return [getattr(obj, name) for name in key]
+
     def from_row(self, row: Sequence[Any]) -> T:
         """Rebuild the dataclass from a row selected with ``select``."""
+        if not self._decoders:
+            return self.cls(*row)
         values = list(row)
         for index, decode in self._decoders:
             values[index] = decode(values[index])

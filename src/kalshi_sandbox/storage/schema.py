@@ -6,6 +6,9 @@ append-only: the position of a script in ``MIGRATIONS`` is its schema version.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 SCHEMA_V1 = """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
@@ -177,3 +180,52 @@ TABLES: tuple[str, ...] = (
     "positions", "timers", "meta",
 )
 """Every table, for wiping state on reset."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column as the schema declares it."""
+
+    name: str
+    kind: str
+    """``int``, ``bool`` or ``str``: the JSON type of its values in a dump."""
+    nullable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table: its columns in declaration order and its primary key."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+
+_KINDS = {"TEXT": "str", "BIGINT": "int", "INTEGER": "int", "BOOLEAN": "bool", "{id}": "int"}
+_CREATE = re.compile(r"CREATE TABLE (\w+) \((.*?)\n\);", re.S)
+
+
+def _tables(script: str) -> dict[str, Table]:
+    """Read the tables a schema script creates (its own, deliberately plain, dialect)."""
+    tables = {}
+    for name, body in _CREATE.findall(script):
+        columns: list[Column] = []
+        key: tuple[str, ...] = ()
+        for line in body.strip().splitlines():
+            line = line.strip().rstrip(",")
+            if line.startswith("PRIMARY KEY"):
+                key = tuple(c.strip() for c in line[line.index("(") + 1:-1].split(","))
+                continue
+            column, kind, *rest = line.split()
+            constraints = " ".join(rest)
+            columns.append(Column(column, _KINDS[kind], "NOT NULL" not in constraints
+                                  and "PRIMARY KEY" not in constraints and kind != "{id}"))
+            if "PRIMARY KEY" in constraints or kind == "{id}":
+                key = (column,)
+        tables[name] = Table(name, tuple(columns), key)
+    return tables
+
+
+_DECLARED = _tables("".join(MIGRATIONS))
+SCHEMA: dict[str, Table] = {name: _DECLARED[name] for name in TABLES}
+"""Every table of the current schema, by name, in ``TABLES`` order."""

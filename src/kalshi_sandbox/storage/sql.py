@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from kalshi_sandbox.domain.account import Account, ApiKey, Fill, Order, Position
 from kalshi_sandbox.domain.clock import Instant
@@ -18,7 +18,11 @@ from kalshi_sandbox.domain.queries import (
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
 from kalshi_sandbox.domain.timer import Timer
+from kalshi_sandbox.service.ports import InvalidDump
 from kalshi_sandbox.storage.rows import RowMapper
+from kalshi_sandbox.storage.schema import MIGRATIONS, SCHEMA, Table
+
+T = TypeVar("T")
 
 ACCOUNTS = RowMapper(Account, "accounts")
 KEYS = RowMapper(ApiKey, "api_keys")
@@ -45,6 +49,10 @@ class Driver(Protocol):
 
     async def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run an INSERT into a table with an integer key; return the new key."""
+        ...
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run a statement once per row of parameters."""
         ...
 
 
@@ -77,6 +85,8 @@ class SqlTransaction:
         self.db = driver
         ph = driver.placeholder
         self.ph = ph
+        self.callbacks: list[Callable[[], None]] = []
+        """What ``on_commit`` collected; the store runs and clears it."""
         self._rfq_insert = RFQS.insert_sql(ph)
         self._rfq_update = RFQS.update_sql(ph, ("id",))
         self._quote_insert = QUOTES.insert_sql(ph)
@@ -85,6 +95,19 @@ class SqlTransaction:
 
     def _q(self, sql: str) -> str:
         return sql if self.ph == "?" else sql.replace("?", self.ph)
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        self.callbacks.append(callback)
+
+    async def _update(self, mapper: RowMapper[T], old: T | None, new: T,
+                      key: Sequence[str]) -> None:
+        """Update ``new``'s row: only the changed columns when the stored ``old`` is known."""
+        if old is None:
+            await self.db.execute(mapper.update_sql(self.ph, key), mapper.update_params(new, key))
+            return
+        change = mapper.changes(old, new, key, self.ph)
+        if change is not None:
+            await self.db.execute(*change)
 
     # Metadata ----------------------------------------------------------------------------
 
@@ -390,13 +413,105 @@ class SqlTransaction:
                                      (timer_id,)) > 0
 
     async def cancel_timers(self, subject: str) -> list[int]:
-        rows = await self.db.fetchall(self._q("SELECT id FROM timers WHERE subject = ?"),
-                                      (subject,))
-        if rows:
-            await self.db.execute(self._q("DELETE FROM timers WHERE subject = ?"), (subject,))
-        return [int(r[0]) for r in rows]
+        rows = await self.db.fetchall(
+            self._q("DELETE FROM timers WHERE subject = ? RETURNING id"), (subject,))
+        return sorted(int(r[0]) for r in rows)
 
     async def pending_timers(self) -> list[Timer]:
         rows = await self.db.fetchall("SELECT due, id, kind, subject FROM timers ORDER BY due, id")
         return [Timer(due=int(r[0]), id=int(r[1]), kind=str(r[2]), subject=str(r[3]))
                 for r in rows]
+
+    # Whole state -------------------------------------------------------------------------
+
+    async def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Return every table's rows as JSON values, each table in primary-key order."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        for table in SCHEMA.values():
+            names = [c.name for c in table.columns]
+            booleans = [i for i, c in enumerate(table.columns) if c.kind == "bool"]
+            rows = await self.db.fetchall(
+                f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {', '.join(table.key)}")
+            items = []
+            for row in rows:
+                values = list(row)
+                for index in booleans:
+                    if values[index] is not None:
+                        values[index] = bool(values[index])
+                items.append(dict(zip(names, values, strict=True)))
+            result[table.name] = items
+        return result
+
+    async def load(self, dump: Mapping[str, Any]) -> None:
+        """Replace every table's rows with those of ``dump`` (checked before any change)."""
+        rows = check_dump(dump)
+        for table in SCHEMA.values():
+            await self.db.execute(f"DELETE FROM {table.name}")
+        for table in SCHEMA.values():
+            if rows[table.name]:
+                names = [c.name for c in table.columns]
+                marks = ", ".join([self.ph] * len(names))
+                await self.db.executemany(
+                    f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
+                    rows[table.name])
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "bool": (bool,), "str": (str,)}
+_INT64 = range(-(2**63), 2**63)
+
+
+def check_dump(dump: Mapping[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """Check a dump against the schema; return each table's rows as tuples in column order.
+
+    The dump must come from this schema version: its tables and columns exactly, each value
+    of its column's type (or null where the column allows it). Tables it leaves out load
+    empty. ``meta``'s schema version, if present, must be the current one.
+    """
+    if not isinstance(dump, Mapping):
+        raise InvalidDump("a dump is an object of tables")
+    unknown = sorted(set(dump) - set(SCHEMA))
+    if unknown:
+        raise InvalidDump(f"unknown tables in the dump: {', '.join(map(str, unknown))}")
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    for table in SCHEMA.values():
+        items = dump.get(table.name, [])
+        if not isinstance(items, list):
+            raise InvalidDump(f"table {table.name}: expected a list of rows")
+        result[table.name] = [_check_row(table, number, item)
+                              for number, item in enumerate(items)]
+        keys = {tuple(row[i] for i, c in enumerate(table.columns) if c.name in table.key)
+                for row in result[table.name]}
+        if len(keys) != len(result[table.name]):
+            raise InvalidDump(f"table {table.name}: duplicate primary keys")
+    version = str(len(MIGRATIONS))
+    meta = {row[0]: row[1] for row in result["meta"]}
+    if meta.get("schema_version", version) != version:
+        raise InvalidDump(f"the dump is of schema version {meta['schema_version']}; this "
+                          f"sandbox reads version {version} only")
+    if "schema_version" not in meta:
+        result["meta"].append(("schema_version", version))
+    return result
+
+
+def _check_row(table: Table, number: int, item: Any) -> tuple[Any, ...]:
+    where = f"table {table.name}, row {number}"
+    if not isinstance(item, Mapping):
+        raise InvalidDump(f"{where}: expected an object of columns")
+    names = [c.name for c in table.columns]
+    if set(item) != set(names):
+        missing = sorted(set(names) - set(item))
+        extra = sorted(set(map(str, item)) - set(names))
+        raise InvalidDump(f"{where}: missing columns {missing}, unknown columns {extra}")
+    values = []
+    for column in table.columns:
+        value = item[column.name]
+        if value is None:
+            if not column.nullable:
+                raise InvalidDump(f"{where}: column {column.name} must not be null")
+        elif not isinstance(value, _JSON_TYPES[column.kind]) or (
+                column.kind == "int" and isinstance(value, bool)):
+            raise InvalidDump(f"{where}: column {column.name} must be of type {column.kind}")
+        elif column.kind == "int" and value not in _INT64:
+            raise InvalidDump(f"{where}: column {column.name} is out of the 64-bit range")
+        values.append(value)
+    return tuple(values)

@@ -1,26 +1,59 @@
 """The embedded SQLite backend.
 
 SQLite calls are fast enough (microseconds) to run directly on the event loop, which avoids
-a thread hop per statement; an ``asyncio.Lock`` keeps one transaction at a time on the one
-connection. WAL with ``synchronous=NORMAL`` keeps every committed transaction across a
+a thread hop per statement. One connection serves every transaction, one at a time (an
+``asyncio.Lock``). WAL with ``synchronous=NORMAL`` keeps every committed transaction across a
 process crash (SIGKILL); only an operating-system crash could lose the last few.
+
+Group commit: a transaction is a SAVEPOINT inside a database transaction that is shared by
+every transaction that runs before the event loop gets round to committing it, which happens
+as soon as the transactions ready to run have run (or after ``GROUP_LIMIT`` of them). Each
+transaction's block thus still commits or rolls back alone (ROLLBACK TO its savepoint), but
+the cost of a commit (writing the WAL) is paid once per group. A transaction that changed
+something, or that read what an earlier member of its group changed, does not leave its
+``async with`` block until the group's COMMIT has succeeded, so no response can announce a
+change that is not yet durable; ``on_commit`` callbacks run right after that COMMIT, in order.
+If the COMMIT fails, every member of the group fails with ``StorageError``.
+
+The process is the database's only writer, so the transaction object keeps an identity map
+(storage/cache.py) that turns most reads into dictionary lookups.
+
+Checkpoints (copying the WAL back into the database file) run on a thread of their own with
+a second connection, after enough changes or once the sandbox falls idle, instead of inside
+whichever commit crosses SQLite's automatic threshold and stalls every request behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from kalshi_sandbox.service.ports import IntegrityViolation, StorageError, Transaction
+from kalshi_sandbox.service.ports import Dump, IntegrityViolation, StorageError, Transaction
+from kalshi_sandbox.storage.cache import CachingTransaction
 from kalshi_sandbox.storage.schema import MIGRATIONS, TABLES
-from kalshi_sandbox.storage.sql import SqlTransaction
+
+log = logging.getLogger(__name__)
 
 # sqlite3 raises OverflowError, not one of its own errors, for integers beyond 64 bits.
 _DRIVER_ERRORS = (sqlite3.Error, OverflowError)
+
+GROUP_LIMIT = 256
+"""Commit a group once it holds this many transactions, ready or not."""
+CHECKPOINT_CHANGES = 20_000
+"""Checkpoint in the background after this many changed rows."""
+CHECKPOINT_IDLE = 1.0
+"""...or this many seconds after the last commit, if anything changed since the last one."""
+AUTOCHECKPOINT_PAGES = 20_000
+"""SQLite's own (blocking) checkpoint, kept only as a backstop should the thread fall behind."""
 
 
 class _SqliteDriver:
@@ -47,6 +80,8 @@ class _SqliteDriver:
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
         try:
             return self.connection.execute(sql, params).fetchall()
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityViolation(str(exc)) from exc
         except _DRIVER_ERRORS as exc:
             raise StorageError(str(exc)) from exc
 
@@ -60,6 +95,153 @@ class _SqliteDriver:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self.connection.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityViolation(str(exc)) from exc
+        except _DRIVER_ERRORS as exc:
+            raise StorageError(str(exc)) from exc
+
+
+class _Group:
+    """Transactions sharing one database transaction, committed together."""
+
+    __slots__ = ("callbacks", "dirty", "done", "error", "finished", "size", "waiters")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.dirty = False
+        self.callbacks: list[Callable[[], None]] = []
+        self.waiters: list[asyncio.Future[None]] = []
+        self.done: asyncio.Future[None] | None = None
+        self.finished = False
+        self.error: StorageError | None = None
+
+
+_DEFERRING: contextvars.ContextVar[list[_Group] | None] = contextvars.ContextVar(
+    "kalshi_sandbox_sqlite_deferring", default=None)
+
+
+class _Checkpointer:
+    """Runs passive WAL checkpoints on a thread with a connection of its own."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        self._connection: sqlite3.Connection | None = None
+        self._running: asyncio.Future[None] | None = None
+        self._closed = threading.Event()
+
+    def _run(self) -> None:
+        if self._closed.is_set():
+            return
+        if self._connection is None:
+            self._connection = sqlite3.connect(self.path, isolation_level=None,
+                                               check_same_thread=False)
+            self._connection.execute("PRAGMA busy_timeout=5000")
+        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start a checkpoint unless one is running."""
+        if self._running is not None and not self._running.done():
+            return
+        self._running = asyncio.wrap_future(self._executor.submit(self._run), loop=loop)
+        self._running.add_done_callback(self._finished)
+
+    @staticmethod
+    def _finished(future: asyncio.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("background checkpoint failed: %s", future.exception())
+
+    def close(self) -> None:
+        """Wait for a running checkpoint, then close the thread's connection."""
+        self._closed.set()
+
+        def shut() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        self._executor.submit(shut).result()
+        self._executor.shutdown(wait=True)
+
+
+class _Unit:
+    """One transaction: a savepoint in the current group (see the module docstring)."""
+
+    __slots__ = ("_changes", "_group", "_store")
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._group: _Group | None = None
+        self._changes = 0
+
+    async def __aenter__(self) -> Transaction:
+        store = self._store
+        connection = store._connection
+        if connection is None:
+            raise StorageError("the store is not open")
+        await store._lock.acquire()
+        try:
+            group = store._group
+            if group is None:
+                # Deferred: a group of reads takes no write lock (the process is the only
+                # writer, so its first write never finds a newer snapshot than its own).
+                connection.execute("BEGIN")
+                group = store._group = _Group()
+                store._loop().call_soon(store._commit_soon, group)
+            connection.execute("SAVEPOINT unit")
+        except sqlite3.Error as exc:
+            store._fail_group(StorageError(str(exc)))
+            store._lock.release()
+            raise StorageError(str(exc)) from exc
+        except BaseException:
+            store._lock.release()
+            raise
+        self._group = group
+        self._changes = connection.total_changes
+        store._tx.callbacks = []
+        return store._tx
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        store = self._store
+        connection = store._connection
+        group = self._group
+        tx = store._tx
+        assert connection is not None
+        assert group is not None
+        if kind is not None:
+            store._rollback_unit()
+            store._lock.release()
+            return
+        try:
+            connection.execute("RELEASE unit")
+        except sqlite3.Error as exc:
+            store._rollback_unit()
+            store._lock.release()
+            raise StorageError(str(exc)) from exc
+        tx.keep()
+        group.size += 1
+        if tx.callbacks:
+            group.callbacks.extend(tx.callbacks)
+        if connection.total_changes != self._changes:
+            group.dirty = True
+        waiter: asyncio.Future[None] | None = None
+        if group.dirty:
+            deferring = _DEFERRING.get()
+            if deferring is None:
+                waiter = store._loop().create_future()
+                group.waiters.append(waiter)
+            elif not deferring or deferring[-1] is not group:
+                deferring.append(group)
+        if group.size >= GROUP_LIMIT:
+            store._commit(group)
+        store._lock.release()
+        if waiter is not None:
+            await waiter
+
 
 class SqliteStore:
     """A ``Store`` in one SQLite file (or ``:memory:``)."""
@@ -68,7 +250,12 @@ class SqliteStore:
         self.path = str(path)
         self._connection: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
-        self._tx: SqlTransaction | None = None
+        self._tx: CachingTransaction = CachingTransaction(_SqliteDriver(_closed_connection()))
+        self._group: _Group | None = None
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._checkpointer: _Checkpointer | None = None
+        self._checkpointed_changes = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
 
     async def open(self) -> None:
         if self.path != ":memory:":
@@ -80,11 +267,17 @@ class SqliteStore:
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA busy_timeout=5000")
             connection.execute("PRAGMA temp_store=MEMORY")
-            self._connection = connection
-            self._tx = SqlTransaction(_SqliteDriver(connection))
+            connection.execute("PRAGMA cache_size=-16384")
             self._migrate(connection)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open SQLite database {self.path}: {exc}") from exc
+        self._connection = connection
+        self._tx = CachingTransaction(_SqliteDriver(connection))
+        self._event_loop = asyncio.get_running_loop()
+        if self.path != ":memory:":
+            connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            self._checkpointer = _Checkpointer(self.path)
+        self._checkpointed_changes = connection.total_changes
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         version = 0
@@ -118,30 +311,41 @@ class SqliteStore:
                 raise
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._connection is None:
+            return
+        async with self._lock:
+            if self._group is not None:
+                self._commit(self._group)
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+            if self._checkpointer is not None:
+                checkpointer, self._checkpointer = self._checkpointer, None
+                await asyncio.get_running_loop().run_in_executor(None, checkpointer.close)
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                connection.close()
+            self._tx = CachingTransaction(_SqliteDriver(_closed_connection()))
+
+    def transaction(self) -> _Unit:
+        """Begin a transaction (see the module docstring for how it commits)."""
+        return _Unit(self)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        connection, tx = self._connection, self._tx
-        if connection is None or tx is None:
-            raise StorageError("the store is not open")
-        async with self._lock:
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StorageError(str(exc)) from exc
-            try:
-                yield tx
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            try:
-                connection.execute("COMMIT")
-            except sqlite3.Error as exc:
-                connection.execute("ROLLBACK")
-                raise StorageError(str(exc)) from exc
+    async def deferred(self) -> AsyncIterator[None]:
+        groups: list[_Group] = []
+        token = _DEFERRING.set(groups)
+        try:
+            yield
+        finally:
+            _DEFERRING.reset(token)
+        for group in groups:
+            if not group.finished:
+                if group.done is None:
+                    group.done = self._loop().create_future()
+                await asyncio.shield(group.done)
+            if group.error is not None:
+                raise group.error
 
     async def wipe(self) -> None:
         async with self.transaction():
@@ -150,3 +354,129 @@ class SqliteStore:
                 if table != "meta":
                     self._connection.execute(f"DELETE FROM {table}")
             self._connection.execute("DELETE FROM meta WHERE key <> 'schema_version'")
+            self._tx.forget()
+
+    async def dump(self) -> Dump:
+        async with self.transaction() as tx:
+            assert isinstance(tx, CachingTransaction)
+            return await tx.dump()
+
+    async def load(self, dump: Mapping[str, Any]) -> None:
+        async with self.transaction() as tx:
+            assert isinstance(tx, CachingTransaction)
+            await tx.load(dump)
+
+    # Group commit ------------------------------------------------------------------------
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._event_loop
+        if loop is None or loop.is_closed():
+            loop = self._event_loop = asyncio.get_running_loop()
+        return loop
+
+    def _rollback_unit(self) -> None:
+        """Undo the running transaction; if SQLite already dropped the group, fail it."""
+        connection = self._connection
+        assert connection is not None
+        try:
+            connection.execute("ROLLBACK TO unit")
+            connection.execute("RELEASE unit")
+        except sqlite3.Error as exc:
+            self._tx.undo()
+            self._fail_group(StorageError(str(exc)))
+            return
+        self._tx.undo()
+        if not connection.in_transaction:  # pragma: no cover - SQLite rolled back by itself
+            self._fail_group(StorageError("the database rolled the transaction back"))
+
+    def _commit_soon(self, group: _Group) -> None:
+        """Commit ``group`` now, or once the transaction running inside it has finished."""
+        if group is not self._group:
+            return
+        if self._lock.locked():
+            self._loop().create_task(self._commit_when_free(group))
+        else:
+            self._commit(group)
+
+    async def _commit_when_free(self, group: _Group) -> None:
+        async with self._lock:
+            if group is self._group:
+                self._commit(group)
+
+    def _commit(self, group: _Group) -> None:
+        """COMMIT ``group`` (no transaction may be running); then resolve its members."""
+        connection = self._connection
+        self._group = None
+        assert connection is not None
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._group = group
+            self._fail_group(StorageError(str(exc)))
+            return
+        group.finished = True
+        for callback in group.callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("on-commit callback failed")
+        for waiter in group.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if group.done is not None and not group.done.done():
+            group.done.set_result(None)
+        self._tx.trim()
+        if group.dirty:
+            self._after_changes(connection)
+
+    def _fail_group(self, error: StorageError) -> None:
+        """Roll the whole group back and fail its members."""
+        connection = self._connection
+        group, self._group = self._group, None
+        if connection is not None and connection.in_transaction:
+            try:
+                connection.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.exception("rollback failed")
+        self._tx.forget()
+        self._tx.keep()
+        if group is None:
+            return
+        group.finished = True
+        group.error = error
+        for waiter in group.waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+        if group.done is not None and not group.done.done():
+            group.done.set_result(None)
+
+    # Checkpoints -------------------------------------------------------------------------
+
+    def _after_changes(self, connection: sqlite3.Connection) -> None:
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            return
+        if connection.total_changes - self._checkpointed_changes >= CHECKPOINT_CHANGES:
+            self._checkpoint()
+        elif self._idle_timer is None:
+            self._idle_timer = self._loop().call_later(CHECKPOINT_IDLE, self._when_idle)
+
+    def _when_idle(self) -> None:
+        self._idle_timer = None
+        connection = self._connection
+        if connection is not None and connection.total_changes != self._checkpointed_changes:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        connection = self._connection
+        if self._checkpointer is None or connection is None:
+            return
+        self._checkpointed_changes = connection.total_changes
+        self._checkpointer.start(self._loop())
+
+
+def _closed_connection() -> sqlite3.Connection:
+    """Return a closed connection: a driver over it fails every call with StorageError."""
+    connection = sqlite3.connect(":memory:")
+    connection.close()
+    return connection
