@@ -1,0 +1,452 @@
+"""The journal: every request, timer firing and event, in one append-only sequence.
+
+Each entry is one JSON object (one line of JSON Lines) with a ``seq`` (1, 2, ... since the
+last reset), a ``type`` and the sandbox ``instant`` (RFC 3339, to the microsecond):
+
+* ``request``: a Kalshi API or control-plane request, written once it has been answered:
+  ``api``, ``method``, ``path``, ``query``, ``body``, ``actor`` (the authenticated user id),
+  ``status``, and ``faulted`` if an injected fault answered it before any handler ran. The
+  instant is when it arrived.
+* ``timer``: a timer that fired: ``kind``, ``subject``, ``due``, and ``fired_by``:
+  ``request`` when a request moved the clock (``/clock/advance``), ``clock`` otherwise.
+* ``event``: an event the exchange published after a commit: ``event`` and ``data``.
+* ``start``: the server started (``clock``, and ``flushed_open_quotes`` if a restart forgot
+  open quotes); ``seed``: start-up seeded the demo accounts; ``ready``: start-up loaded the
+  counterparties (and created the default ones).
+
+An entry also carries what a replay needs to make the same choices again: the ``ids`` its
+work drew, the ``keys`` generated for new accounts (private keys included, so a replayed
+sandbox accepts the same credentials), and the ``seed`` or ``snapshot`` it applied.
+
+What each piece of work drew is attributed through context variables: a request, a timer
+firing or a seed sets the current ``Record`` for the code it runs, and the identifier and key
+generators append to it. A replay sets a ``Supply`` instead, and they hand out the recorded
+values in the same order.
+
+The journal lives in a JSON Lines file beside the database (in memory for an in-memory
+database), survives restarts, and is emptied by a reset. Lines are written in batches, once
+per turn of the event loop, so a burst of requests costs one write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from kalshi_sandbox.domain.clock import Clock, Instant, format_instant
+from kalshi_sandbox.domain.events import Event
+from kalshi_sandbox.domain.timer import Timer
+from kalshi_sandbox.service.ids import IdGenerator
+from kalshi_sandbox.service.ports import Store
+
+log = logging.getLogger(__name__)
+
+MARKER = "journal"
+"""Meta key present while the database and the journal file belong together."""
+
+KeyPair = tuple[str, str]
+"""A generated key pair: (private PEM, public PEM)."""
+Encode = Callable[[Any], bytes]
+Fire = Callable[[Timer], Awaitable[None]]
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(slots=True)
+class Record:
+    """What one request, timer firing or seed drew and did, for its journal entry."""
+
+    kind: str
+    ids: list[str] = field(default_factory=list)
+    keys: list[KeyPair] = field(default_factory=list)
+    effects: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    reached: bool = False
+    """Whether the request got past fault injection to the app."""
+
+    def entry_fields(self) -> dict[str, Any]:
+        """Return the replay fields of the entry: ids, keys and effects, where there are any."""
+        result: dict[str, Any] = {}
+        if self.ids:
+            result["ids"] = self.ids
+        if self.keys:
+            result["keys"] = [{"private_key_pem": private, "public_key_pem": public}
+                              for private, public in self.keys]
+        result.update(self.effects)
+        return result
+
+
+@dataclass(slots=True)
+class Supply:
+    """Recorded values a replay hands out again, in the order they were first drawn."""
+
+    ids: deque[str] = field(default_factory=deque)
+    keys: deque[KeyPair] = field(default_factory=deque)
+    shortfall: int = 0
+    """How many values were asked for beyond those recorded (new ones were made up)."""
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> Supply:
+        """Return the supply recorded in a journal entry."""
+        ids = entry.get("ids") or []
+        keys = entry.get("keys") or []
+        return cls(deque(str(i) for i in ids),
+                   deque((str(k.get("private_key_pem", "")), str(k.get("public_key_pem", "")))
+                         for k in keys if isinstance(k, Mapping)))
+
+
+_record: ContextVar[Record | None] = ContextVar("kalshi_sandbox_journal_record", default=None)
+_supply: ContextVar[Supply | None] = ContextVar("kalshi_sandbox_journal_supply", default=None)
+
+
+def current_record() -> Record | None:
+    """Return the record of the request, timer firing or seed running in this context."""
+    return _record.get()
+
+
+def set_record(record: Record | None) -> Callable[[], None]:
+    """Make ``record`` current in this context; return a function that undoes it."""
+    token = _record.set(record)
+    return lambda: _record.reset(token)
+
+
+def set_supply(supply: Supply | None) -> Callable[[], None]:
+    """Hand out ``supply``'s values in this context; return a function that undoes it."""
+    token = _supply.set(supply)
+    return lambda: _supply.reset(token)
+
+
+class JournalIds(IdGenerator):
+    """An ``IdGenerator`` whose every id is recorded, or taken from a replay's supply."""
+
+    def __init__(self, inner: IdGenerator | None = None) -> None:
+        super().__init__()
+        self.inner = inner or IdGenerator()
+
+    def new(self) -> str:
+        supply = _supply.get()
+        value: str | None = None
+        if supply is not None:
+            if supply.ids:
+                value = supply.ids.popleft()
+            else:
+                supply.shortfall += 1
+        if value is None:
+            value = self.inner.new()
+        record = _record.get()
+        if record is not None:
+            record.ids.append(value)
+        return value
+
+
+def render(value: Any) -> Any:
+    """Render a domain object as JSON values: dataclasses as objects, enums by value."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: render(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [render(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): render(v) for k, v in value.items()}
+    return value
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def event_name(event: Event) -> str:
+    """Return an event's name in snake case: ``QuoteAccepted`` -> ``quote_accepted``."""
+    return _CAMEL.sub("_", type(event).__name__).lower()
+
+
+class Journal:
+    """The append-only journal of one sandbox, kept in ``path`` (in memory if None)."""
+
+    def __init__(self, path: Path | None, clock: Clock, store: Store, *, enabled: bool = True,
+                 encode: Encode = _encode) -> None:
+        self.path = path
+        self.clock = clock
+        self.store = store
+        self.enabled = enabled
+        self._encode = encode
+        self._seq = 0
+        self._pending: list[bytes] = []
+        self._memory: list[bytes] = []
+        self._file: BinaryIO | None = None
+        self._flush_scheduled = False
+        self._replay_timers: dict[tuple[str, str], deque[Supply]] | None = None
+
+    # Lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Open the journal file, continuing its sequence; start afresh if it is stale.
+
+        A journal belongs to the database it was written beside: if the database does not
+        carry the journal's marker (it was replaced or deleted meanwhile), the old lines
+        describe another state, and are dropped.
+        """
+        async with self.store.transaction() as tx:
+            marked = await tx.get_meta(MARKER) is not None
+            if not marked:
+                await tx.set_meta(MARKER, "1")
+        if self.path is None:
+            if not marked:
+                self._memory.clear()
+                self._seq = 0
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        last = b""
+        size = 0
+        if self.path.exists():
+            with self.path.open("rb") as existing:
+                for line in existing:
+                    if line.endswith(b"\n"):
+                        size += len(line)
+                        last = line
+        if not marked and size:
+            log.warning("the journal %s does not belong to this database; starting a new one",
+                        self.path)
+            size, last = 0, b""
+        self._file = self.path.open("r+b" if self.path.exists() else "w+b")
+        # A line cut short by a crash is dropped; everything before it was complete.
+        self._file.truncate(size)
+        self._file.seek(size)
+        self._seq = _seq_of(last) if last else 0
+
+    def close(self) -> None:
+        """Write what is pending and close the file."""
+        self.flush()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    async def clear(self) -> None:
+        """Empty the journal (after a reset) and mark the wiped database as its own."""
+        self._pending.clear()
+        self._memory.clear()
+        self._seq = 0
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate(0)
+        await self.adopt()
+
+    async def adopt(self) -> None:
+        """Mark the database as belonging to this journal (after a reset or a restore)."""
+        async with self.store.transaction() as tx:
+            await tx.set_meta(MARKER, "1")
+
+    # Writing -----------------------------------------------------------------------------
+
+    def append(self, kind: str, data: Mapping[str, Any], instant: Instant | None = None) -> int:
+        """Append an entry of type ``kind``; return its ``seq`` (0 if the journal is off)."""
+        if not self.enabled:
+            return 0
+        self._seq += 1
+        at = self.clock.now() if instant is None else instant
+        entry = {"seq": self._seq, "type": kind, "instant": format_instant(at), **data}
+        self._pending.append(self._encode(entry) + b"\n")
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:
+                self.flush()
+        return self._seq
+
+    def flush(self) -> None:
+        """Write the pending lines."""
+        self._flush_scheduled = False
+        if not self._pending:
+            return
+        lines, self._pending = self._pending, []
+        if self.path is None:
+            self._memory.extend(lines)
+        elif self._file is not None:
+            self._file.write(b"".join(lines))
+            self._file.flush()
+
+    def lines(self, after: int = 0) -> Iterator[bytes]:
+        """Return the journal's lines (each ending in a newline) with a ``seq`` above ``after``.
+
+        What is pending is written first; the lines are read lazily (from any thread).
+        """
+        self.flush()
+        if self.path is None:
+            return iter([line for line in self._memory if not after or _seq_of(line) > after])
+        return _read_lines(self.path, after)
+
+    @property
+    def last_seq(self) -> int:
+        """Return the ``seq`` of the latest entry."""
+        return self._seq
+
+    # Recording ---------------------------------------------------------------------------
+
+    def listen(self, events: Sequence[Event]) -> None:
+        """Journal a committed batch of events (a hub listener)."""
+        if not self.enabled:
+            return
+        for event in events:
+            self.append("event", {"event": event_name(event), "data": render(event)})
+
+    def timers(self, fire: Fire) -> Fire:
+        """Wrap a scheduler's ``fire`` so each firing is journaled with what it drew."""
+
+        async def fire_journaled(timer: Timer) -> None:
+            outer = _record.get()
+            record = Record("timer")
+            undo_record = set_record(record)
+            undo_supply = set_supply(self._timer_supply(timer))
+            try:
+                await fire(timer)
+            finally:
+                undo_supply()
+                undo_record()
+                fired_by = "request" if outer is not None and outer.kind == "request" else "clock"
+                self.append("timer", {
+                    "kind": str(timer.kind), "subject": timer.subject,
+                    "due": format_instant(timer.due), "timer_id": timer.id,
+                    "fired_by": fired_by, **record.entry_fields(),
+                })
+
+        return fire_journaled
+
+    def key_pairs(self, generate: Callable[[], KeyPair]) -> Callable[[], KeyPair]:
+        """Wrap a key-pair generator so generated pairs are recorded or taken from a supply."""
+
+        def generate_journaled() -> KeyPair:
+            supply = _supply.get()
+            pair: KeyPair | None = None
+            if supply is not None:
+                if supply.keys:
+                    pair = supply.keys.popleft()
+                else:
+                    supply.shortfall += 1
+            if pair is None:
+                pair = generate()
+            record = _record.get()
+            if record is not None:
+                record.keys.append(pair)
+            return pair
+
+        return generate_journaled
+
+    def note(self, name: str, value: Any) -> None:
+        """Attach ``value`` to the current record's entry as ``name`` (a replay needs it)."""
+        record = _record.get()
+        if record is not None:
+            record.effects[name] = value
+
+    def started(self, clock_mode: str, flushed_open_quotes: int) -> None:
+        """Journal a server start."""
+        data: dict[str, Any] = {"clock": clock_mode}
+        if flushed_open_quotes:
+            data["flushed_open_quotes"] = flushed_open_quotes
+        self.append("start", data)
+
+    async def recorded(self, kind: str, work: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``work`` as a piece of work of its own; journal it as ``kind`` with its draws."""
+        record = Record(kind)
+        undo = set_record(record)
+        try:
+            await work()
+        finally:
+            undo()
+        self.append(kind, record.entry_fields())
+
+    def seeded(self, accounts: list[dict[str, Any]], record: Record) -> None:
+        """Journal a seed run outside any request, with the ids it drew."""
+        self.append("seed", {"accounts": accounts, **record.entry_fields()})
+
+    # Replay support ----------------------------------------------------------------------
+
+    def expect_timers(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Hand each timer firing during a replay the ids its journal entry recorded."""
+        index: dict[tuple[str, str], deque[Supply]] = {}
+        for entry in entries:
+            if entry.get("type") == "timer":
+                key = (str(entry.get("kind")), str(entry.get("subject")))
+                index.setdefault(key, deque()).append(Supply.of(entry))
+        self._replay_timers = index
+
+    def stop_expecting(self) -> None:
+        """End a replay: timers draw fresh ids again."""
+        self._replay_timers = None
+
+    def _timer_supply(self, timer: Timer) -> Supply | None:
+        if self._replay_timers is None:
+            return None
+        queue = self._replay_timers.get((str(timer.kind), timer.subject))
+        return queue.popleft() if queue else Supply()
+
+
+def _read_lines(path: Path, after: int) -> Iterator[bytes]:
+    if not path.exists():
+        return
+    with path.open("rb") as file:
+        for line in file:
+            if line.endswith(b"\n") and (not after or _seq_of(line) > after):
+                yield line
+
+
+def _seq_of(line: bytes) -> int:
+    prefix = b'{"seq":'
+    if line.startswith(prefix):
+        end = line.find(b",", len(prefix))
+        if end > 0:
+            try:
+                return int(line[len(prefix):end])
+            except ValueError:
+                pass
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return 0
+    seq = value.get("seq") if isinstance(value, dict) else None
+    return seq if isinstance(seq, int) else 0
+
+
+def parse_lines(text: str | bytes) -> list[dict[str, Any]]:
+    """Parse JSON Lines into journal entries; raise ``ValueError`` naming a bad line."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    entries: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"line {number} is not JSON: {exc}") from None
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+            raise ValueError(f"line {number} is not a journal entry (an object with a type)")
+        entries.append(entry)
+    return entries
+
+
+__all__ = [
+    "MARKER",
+    "Journal",
+    "JournalIds",
+    "KeyPair",
+    "Record",
+    "Supply",
+    "current_record",
+    "event_name",
+    "parse_lines",
+    "render",
+    "set_record",
+    "set_supply",
+]
