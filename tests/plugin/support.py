@@ -6,8 +6,15 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
+
+from tests.support.server import free_port
 
 ENV_DROPPED = ("KALSHI_SANDBOX_URL", "KALSHI_SANDBOX_ADMIN_TOKEN", "PYTEST_ADDOPTS",
                "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_PLUGINS")
@@ -53,3 +60,36 @@ def run_pytest(directory: Path, files: dict[str, str], *args: str,
         cwd=directory, env=child_env, capture_output=True, text=True, timeout=timeout,
         check=False)
     return Outcome(done.returncode, done.stdout + done.stderr)
+
+
+@contextmanager
+def guarded_server(data_dir: Path, token: str) -> Iterator[str]:
+    """Run ``kalshi-sandbox serve`` with an admin token (manual clock, no seed); yield its URL.
+
+    (``ServerProcess`` waits for an unguarded health check, which a guarded server refuses.)
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kalshi_sandbox", "serve", "--port", str(port),
+             "--data-dir", str(data_dir), "--clock", "manual", "--no-seed", "--admin-token",
+             token, "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, (data_dir / "server.log").read_text()
+                assert time.monotonic() < deadline, "the guarded sandbox did not start"
+                try:
+                    health = httpx.get(url + "/sandbox/v1/health", timeout=1,
+                                       headers={"Authorization": f"Bearer {token}"})
+                    if health.status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)  # waiting for a process to start, not for a sandbox timer
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
