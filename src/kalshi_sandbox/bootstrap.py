@@ -24,14 +24,17 @@ from kalshi_sandbox.api.http import (
 )
 from kalshi_sandbox.api.routes import TradeApi
 from kalshi_sandbox.api.ws import WebSocketApi
+from kalshi_sandbox.control.counterparties import CounterpartiesApi
 from kalshi_sandbox.control.faults import FaultsApi
 from kalshi_sandbox.control.routes import ControlApi
-from kalshi_sandbox.domain.clock import Clock, ManualClock, SystemClock, parse_instant
+from kalshi_sandbox.domain.clock import MICROS, Clock, ManualClock, SystemClock, parse_instant
 from kalshi_sandbox.domain.errors import SandboxError
 from kalshi_sandbox.domain.money import parse_dollars
 from kalshi_sandbox.domain.quote import QuoteStatus
+from kalshi_sandbox.domain.timer import Timer
 from kalshi_sandbox.service.admin import Admin, MarketSpec
 from kalshi_sandbox.service.bus import Hub
+from kalshi_sandbox.service.counterparties import Counterparties, Defaults
 from kalshi_sandbox.service.exchange import Exchange, Rules
 from kalshi_sandbox.service.ids import IdGenerator
 from kalshi_sandbox.service.keys import public_pem_of
@@ -83,6 +86,7 @@ class Sandbox:
     authenticator: Authenticator
     app: Starlette = field(init=False)
     faults: FaultRegistry = field(init=False)
+    counterparties: Counterparties = field(init=False)
     demo: list[DemoAccount] = field(default_factory=list)
     on_ready: Callable[[Sandbox], None] | None = None
 
@@ -105,6 +109,9 @@ class Sandbox:
                 await self.seed()
             else:
                 self.demo = load_manifest(self.data_dir)
+        # After the timers are restored (which clears the scheduler) and the demo is seeded
+        # (which looks for an empty database).
+        await self.counterparties.start()
         self.scheduler.start()
         if self.on_ready is not None:
             self.on_ready(self)
@@ -207,8 +214,19 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     clock = clock or make_clock(settings)
     hub = Hub()
     exchange = Exchange(store, clock, hub, Rules.from_settings(settings), ids)
-    scheduler = Scheduler(clock, exchange.fire, batch=store.deferred)
+
+    async def fire(timer: Timer) -> None:
+        # Counterparties' delays share the exchange's scheduler, so they fire in order with it.
+        if counterparties.owns(timer):
+            await counterparties.fire(timer)
+        else:
+            await exchange.fire(timer)
+
+    scheduler = Scheduler(clock, fire, batch=store.deferred)
     exchange.timers = scheduler
+    counterparties = Counterparties(exchange, scheduler, Defaults(
+        settings.makers, settings.requesters, round(settings.requester_interval * MICROS)))
+    counterparties.listen(hub.subscribe)
     admin = Admin(exchange)
     # Signature freshness is measured in real time: a manual or sped-up clock governs the
     # exchange's timers, not how old a client's wall-clock timestamp may be.
@@ -222,6 +240,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     admin.on_reset(authenticator.clear)
     admin.on_reset(scheduler.clear)
     admin.on_reset(sandbox.remember_clock)
+    admin.on_reset(counterparties.reload)
+    sandbox.counterparties = counterparties
     trade = TradeApi(exchange, authenticator, settings)
     faults = sandbox.faults = FaultRegistry(authenticator, exchange, admin)
     admin.on_reset(faults.clear)
@@ -240,7 +260,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
 
     sandbox.app = Starlette(
         routes=[*trade.routes(), *websockets.routes(), *control.routes(),
-                *FaultsApi(faults, control.guard).routes()],
+                *FaultsApi(faults, control.guard).routes(),
+                *CounterpartiesApi(counterparties).routes(control.guard)],
         # Faults answer before the request reaches a handler, so they change no state.
         middleware=[Middleware(FaultMiddleware, registry=faults)],
         exception_handlers={

@@ -88,6 +88,17 @@ class Settings:
     ws_compression: bool = _setting(
         False, "Offer permessage-deflate on WebSocket connections."
     )
+    makers: int = _setting(
+        0, "Default auto-makers to run (auto-maker-1..N): they quote every RFQ after 1 s at "
+        "the market's last price (else 0.50) less a 0.04 spread, and confirm after 1 s."
+    )
+    requesters: int = _setting(
+        0, "Default auto-requesters to run (auto-requester-1..N): each creates an RFQ for 10 "
+        "contracts every requester_interval seconds and accepts the best quote after 1 s."
+    )
+    requester_interval: float = _setting(
+        30.0, "Seconds between the RFQs of each default auto-requester."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
 
     @property
@@ -133,6 +144,10 @@ class Settings:
             raise ValueError("legacy_accepted_side must be 'auto', 'always' or 'never'")
         if self.replace_existing_scope not in ("all", "market", "keep_newest"):
             raise ValueError("replace_existing_scope must be 'all', 'market' or 'keep_newest'")
+        if self.makers < 0 or self.requesters < 0:
+            raise ValueError("makers and requesters must not be negative")
+        if self.requester_interval < 0.1:
+            raise ValueError("requester_interval must be at least 0.1 seconds")
         if self.ws_queue_limit < 1:
             raise ValueError("ws_queue_limit must be at least 1")
         if not 1 <= self.port <= 65535 and self.port != 0:

@@ -22,6 +22,8 @@ from tests.support.server import Account, Control
 ADMIN = {("serve",), ("reset",), ("account", "create"), ("account", "list"),
          ("market", "create"), ("clock", "show"), ("clock", "advance")}
 ADMIN |= {("faults", "add"), ("faults", "list"), ("faults", "remove"), ("faults", "clear")}
+ADMIN |= {("bots", "add-maker"), ("bots", "add-requester"), ("bots", "list"), ("bots", "rfq"),
+          ("bots", "pause"), ("bots", "resume"), ("bots", "remove")}
 CONSOLE_SCRIPT = Path(sys.executable).parent / "kalshi-sandbox"
 runner = CliRunner()
 # The caller's own Kalshi variables must not leak into the commands under test.

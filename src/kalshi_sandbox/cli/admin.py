@@ -47,6 +47,9 @@ def serve(
     clock_start: Annotated[str | None, _opt("clock_start")] = None,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Do not seed demo data.")] = False,
     admin_token: Annotated[str | None, _opt("admin_token")] = None,
+    makers: Annotated[int | None, _opt("makers")] = None,
+    requesters: Annotated[int | None, _opt("requesters")] = None,
+    requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     access_log: Annotated[bool, typer.Option("--access-log",
                                              help="Log every request.")] = False,
@@ -63,7 +66,8 @@ def serve(
             execution_delay=execution_delay, hvm_confirm_window=hvm_confirm_window,
             hvm_execution_delay=hvm_execution_delay, clock=clock, clock_speed=clock_speed,
             clock_start=clock_start,
-            admin_token=admin_token, log_level=log_level,
+            admin_token=admin_token, log_level=log_level, makers=makers,
+            requesters=requesters, requester_interval=requester_interval,
             seed=False if no_seed else None,
         )
         settings.validate()
@@ -109,6 +113,11 @@ def print_banner(box: Any) -> None:
         console.print("  .venv/bin/kalshi-sandbox watch --as maker")
         console.print("  .venv/bin/kalshi-sandbox rfq create KXSANDBOX-26DEC31-T50 "
                       "--contracts 10 --as requester")
+    bots = box.counterparties.describe_all()
+    if bots:
+        console.print("\n[bold]Counterparties[/bold] (kalshi-sandbox bots list)")
+        for bot in bots:
+            console.print(f"  {bot['name']:<20} {bot['kind']}")
     console.print()
 
 
