@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import kalshi_sandbox.testing
-from kalshi_sandbox.client import QuoteStatus, RfqCreated, Subscribed
+from kalshi_sandbox.client import AuthenticationError, QuoteStatus, RfqCreated, Subscribed
 from kalshi_sandbox.testing import (
     ControlPlaneError,
     KalshiSandbox,
@@ -179,12 +179,12 @@ def test_reset_empties_the_sandbox_and_setup_makes_fresh_accounts(
         kalshi_sandbox: KalshiSandbox) -> None:
     sb = kalshi_sandbox
     first = sb.requester
+    old_client = sb.client(first)
     sb.reset()
     assert sb.control("GET", "/accounts") == {"accounts": []}
     assert sb.control("GET", "/markets") == {"markets": []}
-    assert sb.markets == []
-    with pytest.raises(RuntimeError, match="setup"):
-        _ = sb.requester
+    with pytest.raises(AuthenticationError):
+        old_client.get_balance()  # the key went with its account
     sb.setup(balance="5")
     assert sb.requester.user_id != first.user_id
     assert sb.client(sb.requester).get_balance().balance == Decimal("5")
@@ -235,6 +235,8 @@ def test_sandbox_server_runs_outside_pytest_and_removes_its_data_dir() -> None:
         assert httpx.get(server.base_url + "/sandbox/v1/health").status_code == 200
         assert server.settings.confirm_window == 5
         with KalshiSandbox.connect(server.base_url) as sb:
+            with pytest.raises(RuntimeError, match="setup"):
+                _ = sb.requester
             sb.setup()
             assert sb.external  # a handle made by connect() does not own the server
             assert sb.client(sb.requester).get_balance().balance == Decimal("10000")

@@ -35,12 +35,13 @@ class ControlPlane:
                                  timeout=timeout)
 
     def call(self, method: str, path: str, body: Any = None, *,
-             content: str | bytes | None = None, content_type: str | None = None) -> Any:
+             params: Mapping[str, Any] | None = None, content: str | bytes | None = None,
+             content_type: str | None = None) -> Any:
         """Send one request; return the decoded JSON (text for other bodies, None if empty)."""
         headers = {"Content-Type": content_type} if content_type else None
         try:
-            response = self.http.request(method, path, json=body, content=content,
-                                         headers=headers)
+            response = self.http.request(method, path, json=body, params=params,
+                                         content=content, headers=headers)
         except httpx.TransportError as exc:
             raise ControlPlaneError(method, path, 0,
                                     f"cannot reach the sandbox: {type(exc).__name__}: {exc}"

@@ -109,6 +109,7 @@ class KalshiSandbox:
     def setup(self, *, balance: Dollars = DEFAULT_BALANCE) -> KalshiSandbox:
         """Wipe the sandbox, then create the ready accounts and the default markets."""
         self.reset()
+        self.markets = []
         self._requester = self.account("requester", balance)
         self._maker = self.account("maker", balance)
         for ticker, hvm, title in DEFAULT_MARKETS:
@@ -157,14 +158,12 @@ class KalshiSandbox:
     def reset(self) -> None:
         """Wipe every account, market, RFQ, quote, order, timer, counterparty and fault rule.
 
-        The ready accounts and markets are gone too; :meth:`setup` makes them again (with
-        new ids). The clock stays where it is: a clock never moves backwards. A server
-        started with default counterparties (``--makers N``) starts them again.
+        The clock stays where it is. ``requester``, ``maker`` and ``markets`` still name what
+        the last :meth:`setup` made, which no longer exists unless a :meth:`restore` or
+        :meth:`replay` brings it back; :meth:`setup` makes new ones. A server started with
+        default counterparties (``--makers N``) starts them again.
         """
         self._control.call("POST", "/reset", {})
-        self._requester = self._maker = None
-        self.markets = []
-        self._used_keys = 0
 
     def snapshot(self, path: str | Path | None = None) -> dict[str, Any]:
         """Return the sandbox's whole state (or write it to ``path`` on the server's disk)."""
@@ -172,26 +171,38 @@ class KalshiSandbox:
         data: dict[str, Any] = self._control.call("POST", "/snapshots", body)
         return data
 
-    def restore(self, snapshot: Mapping[str, Any] | str | Path) -> None:
-        """Put the sandbox back in a snapshot's state (a snapshot, or a server-side path)."""
+    def restore(self, snapshot: Mapping[str, Any] | str | Path) -> dict[str, Any]:
+        """Put the whole sandbox, clock included, back in a snapshot's state.
+
+        ``snapshot`` is what :meth:`snapshot` returned, or the path of a snapshot file on the
+        server. Return the server's answer (``instant``: the snapshot's, ``now``).
+        """
         body = ({"path": str(snapshot)} if isinstance(snapshot, str | Path)
                 else dict(snapshot))
-        self._control.call("POST", "/snapshots/restore", body)
+        answer: dict[str, Any] = self._control.call("POST", "/snapshots/restore", body)
+        return answer
 
-    def journal(self) -> list[dict[str, Any]]:
-        """Return the journal: every API request and every event, in order."""
-        text = self._control.call("GET", "/journal")
+    def journal(self, after: int | None = None) -> list[dict[str, Any]]:
+        """Return the journal: every API request, timer firing and event, in order.
+
+        ``after`` leaves out the entries up to that ``seq``.
+        """
+        text = self._control.call("GET", "/journal",
+                                  params=None if after is None else {"after": after})
         if isinstance(text, list):
             return text
         return [json.loads(line) for line in str(text or "").splitlines() if line.strip()]
 
-    def replay(self, journal: Iterable[Mapping[str, Any]] | str) -> int:
-        """Rebuild a journal's state in this (freshly reset) sandbox; return entries replayed."""
+    def replay(self, journal: Iterable[Mapping[str, Any]] | str) -> dict[str, Any]:
+        """Rebuild a journal's state in this sandbox, which must be fresh (:meth:`reset`).
+
+        Return the server's report: ``replayed`` entries, and any ``mismatches``.
+        """
         text = journal if isinstance(journal, str) else "".join(
             json.dumps(entry) + "\n" for entry in journal)
-        data = self._control.call("POST", "/journal/replay", content=text,
-                                  content_type="application/x-ndjson")
-        return int(data["replayed"])
+        report: dict[str, Any] = self._control.call("POST", "/journal/replay", content=text,
+                                                    content_type="application/x-ndjson")
+        return report
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Send any request to the control plane (``path`` under ``/sandbox/v1``)."""
