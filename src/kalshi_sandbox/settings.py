@@ -99,6 +99,10 @@ class Settings:
     requester_interval: float = _setting(
         30.0, "Seconds between the RFQs of each default auto-requester."
     )
+    journal: bool = _setting(
+        True, "Journal every request, timer firing and event (<db>.journal.jsonl beside the "
+        "database) for export and replay."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
 
     @property

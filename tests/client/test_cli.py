@@ -24,6 +24,8 @@ ADMIN = {("serve",), ("reset",), ("account", "create"), ("account", "list"),
 ADMIN |= {("faults", "add"), ("faults", "list"), ("faults", "remove"), ("faults", "clear")}
 ADMIN |= {("bots", "add-maker"), ("bots", "add-requester"), ("bots", "list"), ("bots", "rfq"),
           ("bots", "pause"), ("bots", "resume"), ("bots", "remove")}
+ADMIN |= {("snapshot", "save"), ("snapshot", "restore"), ("journal", "export"),
+          ("journal", "replay")}
 CONSOLE_SCRIPT = Path(sys.executable).parent / "kalshi-sandbox"
 runner = CliRunner()
 # The caller's own Kalshi variables must not leak into the commands under test.

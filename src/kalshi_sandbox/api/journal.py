@@ -24,6 +24,8 @@ from kalshi_sandbox.service.journal import Journal, Record, current_record, set_
 
 TRADE_PREFIX = "/trade-api/"
 CONTROL_PREFIX = "/sandbox/"
+UNJOURNALED = ("/sandbox/v1/health",)
+"""Paths left out of the journal: health checks (a liveness probe would flood it)."""
 UNRECORDED_BODIES = ("/sandbox/v1/journal/replay",)
 """Paths whose bodies the journal leaves out: a replay's body is a journal itself."""
 
@@ -86,7 +88,7 @@ class JournalMiddleware:
         path: str = scope["path"]
         if path.startswith(TRADE_PREFIX):
             api = "trade"
-        elif path.startswith(CONTROL_PREFIX):
+        elif path.startswith(CONTROL_PREFIX) and path not in UNJOURNALED:
             api = "control"
         else:
             await self.app(scope, receive, send)

@@ -24,6 +24,7 @@ app.add_typer(clock_app, name="clock")
 from kalshi_sandbox.cli import admin as _admin  # noqa: E402  (registers commands)
 from kalshi_sandbox.cli import bots as _bots  # noqa: E402, F401  (registers commands)
 from kalshi_sandbox.cli import faults as _faults  # noqa: E402, F401  (registers commands)
+from kalshi_sandbox.cli import state as _state  # noqa: E402, F401  (registers commands)
 from kalshi_sandbox.cli import trade as _trade  # noqa: E402  (registers commands)
 
 __all__ = ["app", "main"]
