@@ -415,11 +415,13 @@ class Caller:
 
     @property
     def path(self) -> str:
+        """Return the request path, without the query string."""
         path: str = self.scope["path"]
         return path
 
     @property
     def method(self) -> str:
+        """Return the HTTP method (``GET`` for a WebSocket handshake)."""
         if self.scope["type"] == "websocket":
             return "GET"
         method: str = self.scope["method"]
