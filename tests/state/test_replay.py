@@ -241,3 +241,49 @@ def test_replay_repeats_the_demo_seed_with_its_keys(tmp_path: Path) -> None:
     finally:
         origin.stop()
         other.stop()
+
+
+def test_replay_repeats_what_counterparties_did_and_decided(control: Control,
+                                                            target: Control) -> None:
+    # Unseeded, with even odds: the replay must repeat each draw, not just each action.
+    markets = [f"KXRQ-26DEC31-T{i}" for i in range(6)]
+    for ticker in markets:
+        control.market(ticker)
+    control.call("POST", "/counterparties/makers",
+                 {"name": "mm", "quote_delay": 1, "fair_price": "0.50", "spread": "0.04",
+                  "confirm": {"policy": "probability", "probability": 0.5, "delay": 1}},
+                 expect=201)
+    control.call("POST", "/counterparties/requesters",
+                 {"name": "rq", "markets": markets, "contracts": "2",
+                  "accept": {"delay": 1, "side": "best"}, "delete_probability": 0.5},
+                 expect=201)
+    alice = control.trader("alice")
+    bob = control.trader("bob")
+    rfqs: list[str] = []
+    for _ in range(6):
+        rfqs.append(alice.create_rfq(MARKET))
+        control.advance(1)  # mm quotes
+        [quote] = alice.get("/communications/quotes", params={"rfq_id": rfqs[-1]}).json()[
+            "quotes"]
+        alice.accept(rfqs[-1], quote["id"])
+        control.advance(40)  # mm confirms or lets the window lapse; an execution follows
+        if alice.rfq(rfqs[-1])["status"] == "open":
+            assert alice.delete(f"/communications/rfqs/{rfqs[-1]}").status_code == 204
+        asked = control.call("POST", "/counterparties/requesters/rq/rfqs", {},
+                             expect=201)["rfq_id"]
+        rfqs.append(asked)
+        bob.create_quote(asked, "0.45", "0.50")
+        control.advance(20)  # rq accepts the best quote or deletes; mm confirms or not
+        control.advance(40)
+    accounts = [alice.account, bob.account]
+    before = reads(control.base_url, accounts, rfqs)
+    before["bots"] = control.call("GET", "/counterparties")
+    statuses = {alice.rfq(r)["status"] for r in rfqs}
+    assert len(statuses) > 1, statuses  # both outcomes happened: the draws mattered
+
+    result = replay(target, export(control))
+    assert result["mismatches"] == []
+    assert result["made_up"] == 0
+    after = reads(target.base_url, accounts, rfqs)
+    after["bots"] = target.call("GET", "/counterparties")
+    assert differences(before, after) == []

@@ -27,7 +27,6 @@ import json
 import logging
 import random
 import re
-import secrets
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -489,9 +488,13 @@ class Bot:
         self.reseed()
 
     def reseed(self) -> None:
-        """Start the random draws again from the configured seed (or an unpredictable one)."""
+        """Start the random draws again from the configured seed, or from the account's id.
+
+        The user id is random, so unseeded draws are unpredictable, yet a journal replay
+        (which repeats the ids) repeats them too.
+        """
         seed = self.config.seed
-        self.rng = random.Random(seed) if seed is not None else random.Random()
+        self.rng = random.Random(seed if seed is not None else self.user_id)
 
     @property
     def name(self) -> str:
@@ -621,7 +624,8 @@ class Counterparties:
             now = self.clock.now()
             salt = await tx.get_meta(SALT_KEY)
             if salt is None:
-                salt = secrets.token_hex(16)
+                # Drawn from the exchange's ids, as Admin does, so a replay repeats it.
+                salt = self.exchange.ids.token(32)
                 await tx.set_meta(SALT_KEY, salt)
             account = Account(user_id=user_id, name=config.name,
                               communications_id=communications_id(salt, user_id),
