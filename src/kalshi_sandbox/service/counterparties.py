@@ -436,7 +436,8 @@ def best_choice(quotes: Sequence[Quote], side: AcceptSide, *,
                 flip: bool = False) -> tuple[Quote, Side] | None:
     """Pick the open quote and side that cost the requester least per contract.
 
-    Ties go to the older quote, then to YES. ``side`` other than best restricts the choice.
+    Ties go to the older quote (then the lower id), then to YES. ``side`` other than best
+    restricts the choice.
     """
     sides = (Side.YES, Side.NO) if side is AcceptSide.BEST else (Side(side.value),)
     best: tuple[tuple[int, Instant, int], Quote, Side] | None = None
