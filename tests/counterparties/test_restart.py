@@ -96,3 +96,26 @@ def test_serve_with_makers_and_requesters_starts_default_counterparties_that_tra
     finally:
         control.close()
         server.stop()
+
+
+def test_restoring_a_snapshot_brings_back_its_counterparties_and_they_act_again(
+        control: Control) -> None:
+    bots = Bots(control)
+    maker = bots.maker("mm", fair_price="0.70", spread="0.02", quote_delay=1)
+    bots.requester("rq", markets=[MARKET], interval=10)
+    saved = [_config(b) for b in bots.all()]
+    snapshot = control.call("POST", "/snapshots", {})
+
+    control.http.delete("/counterparties/mm")
+    bots.patch("rq", interval=60, active=False)
+    control.call("POST", "/snapshots/restore", snapshot)
+
+    assert [_config(b) for b in bots.all()] == saved
+    requester = control.trader("alice")
+    rfq_id = requester.create_rfq(MARKET)
+    control.advance(1)
+    [quote] = quotes_on(requester, rfq_id)
+    assert quote["creator_id"] == maker["communications_id"]
+    assert (quote["yes_bid_dollars"], quote["no_bid_dollars"]) == ("0.6900", "0.2900")
+    control.advance(9)
+    assert [a["outcome"] for a in bots.activity("rq", "rfq")] == ["ok"]
