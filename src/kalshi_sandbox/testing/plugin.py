@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from kalshi_sandbox.settings import Settings
+
 if TYPE_CHECKING:
     from kalshi_sandbox.testing.keys import KeyPool
     from kalshi_sandbox.testing.sandbox import KalshiSandbox
@@ -112,7 +114,7 @@ def marker_options(node: pytest.Item) -> dict[str, Any]:
 
 def server_settings(options: dict[str, Any]) -> dict[str, Any]:
     """Return the settings among marker options; refuse unknown and fixed ones."""
-    known = {f.name for f in dataclasses.fields(_settings_class())}
+    known = {f.name for f in dataclasses.fields(Settings)}
     settings = {k: v for k, v in options.items() if k not in FIXTURE_OPTIONS}
     unknown = sorted(settings.keys() - known)
     if unknown:
@@ -124,12 +126,6 @@ def server_settings(options: dict[str, Any]) -> dict[str, Any]:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}: {', '.join(fixed)} is chosen by "
                                 "the fixture")
     return settings
-
-
-def _settings_class() -> type:
-    from kalshi_sandbox.settings import Settings
-
-    return Settings
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from kalshi_sandbox.testing.models import (
     given,
     user_id_of,
 )
+from kalshi_sandbox.testing.server import SandboxServer
 
 DEFAULT_BALANCE = "10000"
 """Starting balance, in dollars, of the ready accounts and of ``account()`` by default."""
@@ -46,11 +47,11 @@ class KalshiSandbox:
 
     def __init__(self, base_url: str, *, admin_token: str = "",
                  key_dir: Path | None = None, keys: KeyPool | None = None,
-                 server: Any = None) -> None:
+                 server: SandboxServer | None = None) -> None:
         self.environment = Environment.from_base_url(base_url)
         self.base_url = self.environment.rest_url.removesuffix("/trade-api/v2")
         self.server = server
-        """The :class:`~kalshi_sandbox.testing.SandboxServer` when in-process, else None."""
+        """The in-process server the fixture started, else None."""
         self._temp_dir: Path | None = None
         if keys is None:
             if key_dir is None:
@@ -189,8 +190,6 @@ class KalshiSandbox:
         """
         text = self._control.call("GET", "/journal",
                                   params=None if after is None else {"after": after})
-        if isinstance(text, list):
-            return text
         return [json.loads(line) for line in str(text or "").splitlines() if line.strip()]
 
     def replay(self, journal: Iterable[Mapping[str, Any]] | str) -> dict[str, Any]:
