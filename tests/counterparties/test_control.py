@@ -146,6 +146,17 @@ def test_patch_balance_sets_the_counterparty_accounts_balance(
     [attempt] = bots.activity("mm", "quote")
     assert attempt["outcome"] == "insufficient_balance"
 
+    # Sending back the whole counterparty as read changes nothing, the balance included.
+    control.call("PUT", f"/accounts/{maker['user_id']}/balance", {"balance_dollars": "7"})
+    as_read = bots.get("mm")
+    again = control.call("PATCH", "/counterparties/mm", as_read)
+    assert _without_activity(again) == _without_activity(as_read)
+    assert bots.balance(maker["user_id"]) == "7.0000"
+
+
+def _without_activity(bot: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in bot.items() if k not in ("stats", "activity")}
+
 
 def test_paused_counterparty_drops_its_pending_reactions_and_resumes_on_new_events(
         control: Control, bots: Bots) -> None:

@@ -642,7 +642,8 @@ class Counterparties:
     async def update(self, name: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Change a counterparty's configuration and/or pause (``active: false``) or resume it.
 
-        A new ``balance_dollars`` also sets the account's balance now.
+        A ``balance_dollars`` different from the configured one also sets the account's
+        balance now (so sending back a whole configuration as read leaves the balance alone).
         """
         async with self._lock:
             bot = self._bot(name)
@@ -669,7 +670,7 @@ class Counterparties:
             async with self.exchange.store.transaction() as tx:
                 if config.markets != bot.config.markets:
                     await self._check_markets(tx, config.markets)
-                if "balance_dollars" in changes:
+                if config.balance != bot.config.balance:
                     await tx.set_balance(bot.user_id, 0, config.balance, self.clock.now())
                 await self._store(tx, [updated if b is bot else b for b in self._bots.values()])
                 tx.on_commit(lambda: self._apply_update(bot, config, updated.active))
@@ -752,8 +753,10 @@ class Counterparties:
         config = bot.config
         if (bot.active and isinstance(config, RequesterConfig) and config.interval is not None
                 and bot.tick is None):
-            start = self.clock.now() if after is None else after
-            bot.tick = self._schedule(bot, "rfq", "interval", start + config.interval)
+            now = self.clock.now()
+            # A tick that fell behind (a stalled system clock) skips the turns it missed.
+            due = max((now if after is None else after) + config.interval, now)
+            bot.tick = self._schedule(bot, "rfq", "interval", due)
 
     def pending(self) -> int:
         """Return how many counterparty reactions are waiting for their timers."""
@@ -788,7 +791,8 @@ class Counterparties:
                 await self.create_rfq(bot)
             except SandboxError as exc:
                 log.debug("%s could not create an interval rfq: %s", bot.name, exc)
-            self._arm_tick(bot, after=timer.due)
+            finally:
+                self._arm_tick(bot, after=timer.due)
 
     # Reacting to events -----------------------------------------------------------------------
 
@@ -856,11 +860,19 @@ class Counterparties:
                 bot.record(now, "executed", quote_id=quote.id, rfq_id=quote.rfq_id, role=role)
 
     def _quote_cancelled(self, quote: Quote) -> None:
+        when = quote.cancelled_ts if quote.cancelled_ts is not None else self.clock.now()
         bot = self._by_user.get(quote.creator_user_id)
         if bot is not None and quote.cancellation_reason != "replaced":
-            when = quote.cancelled_ts if quote.cancelled_ts is not None else self.clock.now()
             bot.record(when, "quote_cancelled", quote_id=quote.id,
                        reason=quote.cancellation_reason)
+        requester = self._by_user.get(quote.rfq_creator_user_id)
+        if (requester is not None and requester.active and quote.accepted_side is not None
+                and quote.cancellation_reason in ("confirmation_timeout", "deleted_by_user")
+                and isinstance(requester.config, RequesterConfig)
+                and quote.rfq_id not in requester.deciding):
+            # The quote it accepted was voided: choose again among the quotes still open.
+            requester.deciding[quote.rfq_id] = self._schedule(
+                requester, "decide", quote.rfq_id, when + requester.config.accept_delay)
 
     def _rfq_deleted(self, rfq: Rfq) -> None:
         bot = self._by_user.get(rfq.creator_user_id)
