@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -719,6 +721,29 @@ async def test_on_commit_callbacks_run_after_commit_in_order_and_never_on_rollba
     assert calls.index("c second") < calls.index("c exited")
     async with store.transaction() as tx:
         assert await tx.get_meta("b") is None
+
+
+class Payload:
+    """Something a commit callback holds on to."""
+
+
+async def test_a_finished_transaction_leaves_no_cycle_for_the_garbage_collector(
+        store: Store) -> None:
+    # The exchange's own context holds its transaction and registers a callback that refers
+    # back to it; were the store to keep the callback, every request's objects would wait
+    # for the cyclic collector.
+    gc.disable()
+    try:
+        payload = Payload()
+        alive = weakref.ref(payload)
+        transaction = store.transaction()
+        async with transaction as tx:
+            await tx.set_meta("k", "v")
+            tx.on_commit(lambda held=(payload, transaction): None)  # type: ignore[misc]
+        del payload, transaction, tx
+        assert alive() is None
+    finally:
+        gc.enable()
 
 
 async def test_deferred_transactions_are_committed_by_the_end_of_the_block(

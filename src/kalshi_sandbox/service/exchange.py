@@ -254,11 +254,13 @@ class _Scope:
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         traceback: TracebackType | None) -> bool | None:
-        assert self._transaction is not None
-        return await self._transaction.__aexit__(kind, error, traceback)
+        transaction, self._transaction = self._transaction, None
+        assert transaction is not None
+        return await transaction.__aexit__(kind, error, traceback)
 
     def _committed(self) -> None:
         work, exchange = self._work, self._exchange
+        self._work = None
         assert work is not None
         if work.dropped_timers:
             exchange.timers.drop(work.dropped_timers)

@@ -201,24 +201,25 @@ class _Unit:
             raise
         self._group = group
         self._changes = connection.total_changes
-        store._tx.callbacks = []
         return store._tx
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         traceback: TracebackType | None) -> None:
         store = self._store
         connection = store._connection
-        group = self._group
+        group, self._group = self._group, None
         tx = store._tx
         assert connection is not None
         assert group is not None
         if kind is not None:
+            tx.callbacks.clear()
             store._rollback_unit()
             store._lock.release()
             return
         try:
             connection.execute("RELEASE unit")
         except sqlite3.Error as exc:
+            tx.callbacks.clear()
             store._rollback_unit()
             store._lock.release()
             raise StorageError(str(exc)) from exc
@@ -226,6 +227,7 @@ class _Unit:
         group.size += 1
         if tx.callbacks:
             group.callbacks.extend(tx.callbacks)
+            tx.callbacks.clear()
         if connection.total_changes != self._changes:
             group.dirty = True
         waiter: asyncio.Future[None] | None = None
@@ -415,7 +417,9 @@ class SqliteStore:
             self._fail_group(StorageError(str(exc)))
             return
         group.finished = True
-        for callback in group.callbacks:
+        # Emptied as they run: a callback may refer back to its transaction's context.
+        callbacks, group.callbacks = group.callbacks, []
+        for callback in callbacks:
             try:
                 callback()
             except Exception:
@@ -444,6 +448,7 @@ class SqliteStore:
             return
         group.finished = True
         group.error = error
+        group.callbacks = []
         for waiter in group.waiters:
             if not waiter.done():
                 waiter.set_exception(error)
