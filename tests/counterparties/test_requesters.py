@@ -76,33 +76,6 @@ def test_requester_waits_its_delay_from_the_first_quote_and_takes_a_better_later
     assert late.quote(better)["accepted_side"] == "yes"
 
 
-def test_requester_whose_accepted_quote_is_voided_accepts_the_next_best_after_its_delay(
-        control: Control, bots: Bots) -> None:
-    requester = bots.requester("rq", markets=[MARKET], accept={"delay": 1})
-    flaky = bots.maker("flaky", spread="0.02", confirm={"policy": "never"})
-    steady = bots.maker("steady", spread="0.06", confirm={"policy": "always", "delay": 1})
-    rfq_id = bots.rfq("rq")
-    control.advance(1)  # both quote
-    control.advance(1)  # the requester takes the cheaper, flaky quote
-    [first] = bots.activity("rq", "accept")
-
-    control.advance(30)  # flaky lets the window lapse
-    control.advance(0.9)
-    assert len(bots.activity("rq", "accept")) == 1
-    control.advance(0.1)
-    [_, second] = bots.activity("rq", "accept")
-    control.advance(1 + 15)
-
-    viewer = control.trader("viewer")
-    assert viewer.rfq(rfq_id)["cancellation_reason"] == "executed"
-    by_maker = {a["quote_id"]: name for name in ("flaky", "steady")
-                for a in bots.activity(name, "quote")}
-    assert (by_maker[first["quote_id"]], by_maker[second["quote_id"]]) == ("flaky", "steady")
-    assert [a["quote_id"] for a in bots.activity("steady", "executed")] == [second["quote_id"]]
-    assert bots.activity("flaky", "executed") == []
-    assert flaky["user_id"] != steady["user_id"] != requester["user_id"]
-
-
 def test_requester_with_delete_probability_one_deletes_its_rfq_instead_of_accepting(
         control: Control, bots: Bots) -> None:
     bots.requester("rq", markets=[MARKET], delete_probability=1, accept={"delay": 1})

@@ -860,19 +860,11 @@ class Counterparties:
                 bot.record(now, "executed", quote_id=quote.id, rfq_id=quote.rfq_id, role=role)
 
     def _quote_cancelled(self, quote: Quote) -> None:
-        when = quote.cancelled_ts if quote.cancelled_ts is not None else self.clock.now()
         bot = self._by_user.get(quote.creator_user_id)
         if bot is not None and quote.cancellation_reason != "replaced":
+            when = quote.cancelled_ts if quote.cancelled_ts is not None else self.clock.now()
             bot.record(when, "quote_cancelled", quote_id=quote.id,
                        reason=quote.cancellation_reason)
-        requester = self._by_user.get(quote.rfq_creator_user_id)
-        if (requester is not None and requester.active and quote.accepted_side is not None
-                and quote.cancellation_reason in ("confirmation_timeout", "deleted_by_user")
-                and isinstance(requester.config, RequesterConfig)
-                and quote.rfq_id not in requester.deciding):
-            # The quote it accepted was voided: choose again among the quotes still open.
-            requester.deciding[quote.rfq_id] = self._schedule(
-                requester, "decide", quote.rfq_id, when + requester.config.accept_delay)
 
     def _rfq_deleted(self, rfq: Rfq) -> None:
         bot = self._by_user.get(rfq.creator_user_id)
