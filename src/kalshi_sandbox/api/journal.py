@@ -18,7 +18,7 @@ import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kalshi_sandbox.api.auth import KEY_HEADER, Authenticator
-from kalshi_sandbox.domain.clock import Clock, format_instant
+from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.service.exchange import Actor
 from kalshi_sandbox.service.journal import Journal, Record, current_record, set_record
 
@@ -126,10 +126,11 @@ class JournalMiddleware:
                 **_body_fields(path, body),
                 "actor": record.actor, "status": status,
             }
-            answered = self.clock.now()
-            if answered != instant:
-                # The request moved the clock (an advance): a replay goes where it ended.
-                entry["answered"] = format_instant(answered)
+            if self.clock.manual:
+                answered = self.clock.now()
+                if answered != instant:
+                    # The request moved the clock (an advance): a replay goes where it ended.
+                    entry["answered"] = self.journal.instant_text(answered)
             if api == "trade":
                 key_id = _header(scope, _KEY_HEADER_BYTES)
                 entry["key_id"] = key_id

@@ -24,8 +24,9 @@ generators append to it. A replay sets a ``Supply`` instead, and they hand out t
 values in the same order.
 
 The journal lives in a JSON Lines file beside the database (in memory for an in-memory
-database), survives restarts, and is emptied by a reset. Lines are written in batches, once
-per turn of the event loop, so a burst of requests costs one write.
+database), survives restarts, and is emptied by a reset. Lines are written in batches, at most
+``FLUSH_DELAY`` after they were appended (and before any export), so a burst of requests
+costs one write; a crash of the process can lose the lines of that last moment.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kalshi_sandbox.domain.clock import Clock, Instant, format_instant
+from kalshi_sandbox.domain.clock import MICROS, Clock, Instant, format_instant
 from kalshi_sandbox.domain.events import Event
 from kalshi_sandbox.domain.timer import Timer
 from kalshi_sandbox.service.ids import IdGenerator
@@ -50,17 +51,46 @@ from kalshi_sandbox.service.ports import Store
 
 log = logging.getLogger(__name__)
 
+FLUSH_DELAY = 0.01
+"""Seconds lines wait to be written, so that a burst of requests costs one write."""
+
 MARKER = "journal"
 """Meta key present while the database and the journal file belong together."""
 
 KeyPair = tuple[str, str]
 """A generated key pair: (private PEM, public PEM)."""
-Encode = Callable[[Any], bytes]
+EncodeLines = Callable[[Sequence[Any]], bytes]
+"""Turn entries into JSON Lines: one line of JSON per entry, each ending in a newline."""
 Fire = Callable[[Timer], Awaitable[None]]
 
 
-def _encode(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+class InstantText:
+    """``format_instant``, remembering its last answers (entries come in time order, and on
+    a manual clock many share one instant)."""
+
+    __slots__ = ("_base", "_instant", "_second", "_text")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._base = ""
+        self._instant = -1
+        self._text = ""
+
+    def __call__(self, instant: Instant) -> str:
+        if instant == self._instant:
+            return self._text
+        second, micros = divmod(instant, MICROS)
+        if second != self._second:
+            self._second = second
+            self._base = format_instant(second * MICROS)[:-1]
+        text = self._base + "Z" if micros == 0 else f"{self._base}.{micros:06d}".rstrip("0") + "Z"
+        self._instant, self._text = instant, text
+        return text
+
+
+def _encode_lines(entries: Sequence[Any]) -> bytes:
+    return b"".join(json.dumps(entry, separators=(",", ":"), ensure_ascii=False,
+                               default=render).encode() + b"\n" for entry in entries)
 
 
 @dataclass(slots=True)
@@ -164,29 +194,40 @@ def render(value: Any) -> Any:
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_NAMES: dict[type, str] = {}
 
 
 def event_name(event: Event) -> str:
     """Return an event's name in snake case: ``QuoteAccepted`` -> ``quote_accepted``."""
-    return _CAMEL.sub("_", type(event).__name__).lower()
+    kind = type(event)
+    name = _NAMES.get(kind)
+    if name is None:
+        name = _NAMES[kind] = _CAMEL.sub("_", kind.__name__).lower()
+    return name
 
 
 class Journal:
     """The append-only journal of one sandbox, kept in ``path`` (in memory if None)."""
 
     def __init__(self, path: Path | None, clock: Clock, store: Store, *, enabled: bool = True,
-                 encode: Encode = _encode) -> None:
+                 encode_lines: EncodeLines = _encode_lines) -> None:
+        """Keep the journal in ``path``; ``encode_lines`` writes entries as JSON Lines.
+
+        The encoder must render dataclasses as objects and enums by value, as ``render``
+        does (msgspec's does, much faster). Entries are encoded in batches, when written.
+        """
         self.path = path
         self.clock = clock
         self.store = store
         self.enabled = enabled
-        self._encode = encode
+        self._encode_lines = encode_lines
         self._seq = 0
-        self._pending: list[bytes] = []
+        self._pending: list[dict[str, Any]] = []
         self._memory: list[bytes] = []
         self._file: BinaryIO | None = None
         self._flush_scheduled = False
         self._replay_timers: dict[tuple[str, str], deque[Supply]] | None = None
+        self.instant_text = InstantText()
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -255,26 +296,28 @@ class Journal:
             return 0
         self._seq += 1
         at = self.clock.now() if instant is None else instant
-        entry = {"seq": self._seq, "type": kind, "instant": format_instant(at), **data}
-        self._pending.append(self._encode(entry) + b"\n")
+        entry = {"seq": self._seq, "type": kind, "instant": self.instant_text(at), **data}
+        self._pending.append(entry)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             try:
-                asyncio.get_running_loop().call_soon(self.flush)
+                asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
             except RuntimeError:
                 self.flush()
         return self._seq
 
     def flush(self) -> None:
-        """Write the pending lines."""
+        """Encode and write the pending entries."""
         self._flush_scheduled = False
         if not self._pending:
             return
-        lines, self._pending = self._pending, []
+        entries, self._pending = self._pending, []
+        data = self._encode_lines(entries)
         if self.path is None:
-            self._memory.extend(lines)
+            # JSON escapes newlines inside strings: each newline ends an entry.
+            self._memory.extend(data.splitlines(keepends=True))
         elif self._file is not None:
-            self._file.write(b"".join(lines))
+            self._file.write(data)
             self._file.flush()
 
     def lines(self, after: int = 0) -> Iterator[bytes]:
@@ -299,7 +342,9 @@ class Journal:
         if not self.enabled:
             return
         for event in events:
-            self.append("event", {"event": event_name(event), "data": render(event)})
+            # Events are frozen: the encoder renders them (as ``render`` would) when the
+            # line is written.
+            self.append("event", {"event": event_name(event), "data": event})
 
     def timers(self, fire: Fire) -> Fire:
         """Wrap a scheduler's ``fire`` so each firing is journaled with what it drew."""
