@@ -758,10 +758,6 @@ class Counterparties:
             due = max((now if after is None else after) + config.interval, now)
             bot.tick = self._schedule(bot, "rfq", "interval", due)
 
-    def pending(self) -> int:
-        """Return how many counterparty reactions are waiting for their timers."""
-        return len(self._pending)
-
     @staticmethod
     def owns(timer: Timer) -> bool:
         """Return True if ``timer`` is a counterparty's (the scheduler routes it here)."""
