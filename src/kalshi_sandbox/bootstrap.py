@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
 
 from kalshi_sandbox.api.auth import Authenticator
 from kalshi_sandbox.api.faults import FaultMiddleware, FaultRegistry
@@ -22,11 +24,13 @@ from kalshi_sandbox.api.http import (
     internal_error_handler,
     sandbox_error_handler,
 )
+from kalshi_sandbox.api.journal import InProcess, JournalAuthenticator, JournalMiddleware, Reached
 from kalshi_sandbox.api.routes import TradeApi
 from kalshi_sandbox.api.ws import WebSocketApi
 from kalshi_sandbox.control.counterparties import CounterpartiesApi
 from kalshi_sandbox.control.faults import FaultsApi
 from kalshi_sandbox.control.routes import ControlApi
+from kalshi_sandbox.control.state import StateApi
 from kalshi_sandbox.domain.clock import MICROS, Clock, ManualClock, SystemClock, parse_instant
 from kalshi_sandbox.domain.errors import SandboxError
 from kalshi_sandbox.domain.money import parse_dollars
@@ -37,9 +41,12 @@ from kalshi_sandbox.service.bus import Hub
 from kalshi_sandbox.service.counterparties import Counterparties, Defaults
 from kalshi_sandbox.service.exchange import Exchange, Rules
 from kalshi_sandbox.service.ids import IdGenerator
+from kalshi_sandbox.service.journal import Journal, JournalIds, Record, current_record, set_record
 from kalshi_sandbox.service.keys import public_pem_of
 from kalshi_sandbox.service.ports import Store
+from kalshi_sandbox.service.replay import Replayer
 from kalshi_sandbox.service.scheduler import Scheduler
+from kalshi_sandbox.service.snapshots import Snapshots
 from kalshi_sandbox.settings import Settings
 from kalshi_sandbox.storage.sqlite import SqliteStore
 
@@ -87,18 +94,23 @@ class Sandbox:
     app: Starlette = field(init=False)
     faults: FaultRegistry = field(init=False)
     counterparties: Counterparties = field(init=False)
+    journal: Journal = field(init=False)
+    snapshots: Snapshots = field(init=False)
     demo: list[DemoAccount] = field(default_factory=list)
     on_ready: Callable[[Sandbox], None] | None = None
 
     async def start(self) -> None:
         """Open the database, restore timers, seed if empty, and start firing timers."""
         await self.store.open()
+        await self.journal.open()
         await self.restore_clock()
+        flushed = 0
         if self.settings.flush_open_quotes_on_restart:
             async with self.store.transaction() as tx:
                 flushed = await tx.delete_quotes_in(QuoteStatus.OPEN)
             if flushed:
                 log.info("forgot %d open quotes, as a Kalshi server roll does", flushed)
+        self.journal.started("manual" if self.clock.manual else "system", flushed)
         await self.restore_timers()
         # Timers that fell due while the server was down fire before the first request.
         await self.scheduler.fire_overdue()
@@ -111,7 +123,7 @@ class Sandbox:
                 self.demo = load_manifest(self.data_dir)
         # After the timers are restored (which clears the scheduler) and the demo is seeded
         # (which looks for an empty database).
-        await self.counterparties.start()
+        await self.journal.recorded("ready", self.counterparties.start)
         self.scheduler.start()
         if self.on_ready is not None:
             self.on_ready(self)
@@ -119,6 +131,7 @@ class Sandbox:
     async def stop(self) -> None:
         """Stop firing timers and close the database."""
         await self.scheduler.stop()
+        self.journal.close()
         await self.store.close()
 
     async def restore_clock(self) -> None:
@@ -158,7 +171,48 @@ class Sandbox:
         return Path(self.settings.data_dir)
 
     async def seed(self) -> dict[str, Any]:
-        """Create the demo markets and accounts, reusing demo keys already on disk."""
+        """Create the demo markets and accounts, reusing demo keys already on disk.
+
+        The journal gets the accounts and keys (a line of its own at start-up, part of the
+        reset's line otherwise), so a replay seeds the same ones.
+        """
+        own = Record("seed") if current_record() is None else None
+        undo = set_record(own) if own is not None else None
+        keys: dict[str, tuple[bool, str]] = {}
+        try:
+            result = await self._seed(keys)
+        finally:
+            if undo is not None:
+                undo()
+        accounts = [{"name": d.name, "user_id": d.user_id, "key_id": d.key_id,
+                     "balance_dollars": d.balance_dollars, "reused_key": keys[d.name][0],
+                     "private_key_pem": keys[d.name][1]} for d in self.demo]
+        if own is not None:
+            self.journal.seeded(accounts, own)
+        else:
+            self.journal.note("seed", accounts)
+        return result
+
+    def prepare_seed(self, accounts: Sequence[Mapping[str, Any]]) -> None:
+        """Lay out a journaled seed's demo keys, so seeding here repeats what it did there.
+
+        Keys the seed found on disk are written back with the manifest; keys it generated
+        are left out, so the seed generates them again (from the replay's recorded keys).
+        """
+        keys_dir = self.data_dir / "keys"
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        manifest = []
+        for item in accounts:
+            if item.get("reused_key"):
+                path = keys_dir / f"{item['name']}.pem"
+                path.write_text(str(item["private_key_pem"]))
+                os.chmod(path, 0o600)
+                manifest.append(DemoAccount(str(item["name"]), str(item["user_id"]),
+                                            str(item["key_id"]), str(path),
+                                            str(item["balance_dollars"])).__dict__)
+        (self.data_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
+
+    async def _seed(self, keys: dict[str, tuple[bool, str]]) -> dict[str, Any]:
         for spec in DEMO_MARKETS:
             await self.admin.create_market(spec)
         balance = parse_dollars(self.settings.seed_balance_dollars)
@@ -170,14 +224,17 @@ class Sandbox:
             path = keys_dir / f"{name}.pem"
             old = previous.get(name)
             if old is not None and path.exists():
+                private_pem = path.read_text()
                 created = await self.admin.create_account(
-                    name, balance, public_key_pem=public_pem_of(path.read_text()),
+                    name, balance, public_key_pem=public_pem_of(private_pem),
                     key_id=old.key_id, user_id=old.user_id)
+                keys[name] = (True, private_pem)
             else:
                 created = await self.admin.create_account(name, balance)
                 assert created.private_key_pem is not None
                 path.write_text(created.private_key_pem)
                 os.chmod(path, 0o600)
+                keys[name] = (False, created.private_key_pem)
             demo.append(DemoAccount(name, created.account.user_id, created.key.key_id,
                                     str(path), self.settings.seed_balance_dollars))
         self.demo = demo
@@ -197,6 +254,18 @@ def load_manifest(data_dir: Path) -> list[DemoAccount]:
         return []
 
 
+def journal_path(settings: Settings) -> Path | None:
+    """Return where the journal is kept: beside the database (in memory with it)."""
+    if settings.db == ":memory:":
+        return None
+    database = settings.database_path
+    return database.with_name(database.stem + ".journal.jsonl")
+
+
+async def _nowhere(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("the replay's app is not wired yet")
+
+
 def make_clock(settings: Settings) -> Clock:
     """Return the clock the settings ask for."""
     if settings.clock == "manual":
@@ -213,7 +282,10 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     store = store or SqliteStore(settings.database_path)
     clock = clock or make_clock(settings)
     hub = Hub()
-    exchange = Exchange(store, clock, hub, Rules.from_settings(settings), ids)
+    journal = Journal(journal_path(settings), clock, store, enabled=settings.journal,
+                      encode_lines=msgspec.json.Encoder().encode_lines)
+    hub.subscribe(journal.listen)
+    exchange = Exchange(store, clock, hub, Rules.from_settings(settings), JournalIds(ids))
 
     async def fire(timer: Timer) -> None:
         # Counterparties' delays share the exchange's scheduler, so they fire in order with it.
@@ -222,21 +294,25 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         else:
             await exchange.fire(timer)
 
-    scheduler = Scheduler(clock, fire, batch=store.deferred)
+    fire_journaled = journal.timers(fire)
+    scheduler = Scheduler(clock, fire_journaled, batch=store.deferred)
     exchange.timers = scheduler
     counterparties = Counterparties(exchange, scheduler, Defaults(
         settings.makers, settings.requesters, round(settings.requester_interval * MICROS)))
     counterparties.listen(hub.subscribe)
     admin = Admin(exchange)
+    admin.generate_key_pair = journal.key_pairs(admin.generate_key_pair)
     # Signature freshness is measured in real time: a manual or sped-up clock governs the
     # exchange's timers, not how old a client's wall-clock timestamp may be.
-    authenticator = Authenticator(
+    authenticator = JournalAuthenticator(
         admin, SystemClock(),
         past_tolerance_ms=int(settings.timestamp_past_tolerance * 1000),
         future_tolerance_ms=int(settings.timestamp_future_tolerance * 1000),
     )
     sandbox = Sandbox(settings, store, clock, hub, exchange, admin, scheduler, authenticator)
     scheduler.on_moved = sandbox.save_clock
+    sandbox.journal = journal
+    admin.on_reset(journal.clear)
     admin.on_reset(authenticator.clear)
     admin.on_reset(scheduler.clear)
     admin.on_reset(sandbox.remember_clock)
@@ -249,6 +325,18 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
                               faults=faults)
     control = ControlApi(admin, scheduler, settings.admin_token,
                          reseed=sandbox.seed if settings.seed else None)
+    snapshots = sandbox.snapshots = Snapshots(store, clock)
+    # After a restore, everything kept in memory is brought back in line with the database.
+    snapshots.on_restore(sandbox.restore_timers)
+    snapshots.on_restore(authenticator.clear)
+    snapshots.on_restore(sandbox.remember_clock)
+    snapshots.on_restore(journal.adopt)
+    snapshots.on_restore(counterparties.reload)
+    in_process = InProcess(_nowhere, settings.admin_token)
+    replayer = Replayer(journal, store, clock, scheduler, admin, fire_journaled, in_process,
+                        prepare_seed=sandbox.prepare_seed,
+                        seed=sandbox.seed if settings.seed else None,
+                        ready=counterparties.start)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -258,19 +346,32 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         finally:
             await sandbox.stop()
 
+    routes = [*trade.routes(), *websockets.routes(), *control.routes(),
+              *FaultsApi(faults, control.guard).routes(),
+              *CounterpartiesApi(counterparties).routes(control.guard),
+              *StateApi(snapshots, journal, replayer, control.guard).routes()]
+    handlers: dict[Any, Any] = {
+        SandboxError: sandbox_error_handler,
+        HTTPException: http_error_handler,
+        Exception: internal_error_handler,
+    }
     sandbox.app = Starlette(
-        routes=[*trade.routes(), *websockets.routes(), *control.routes(),
-                *FaultsApi(faults, control.guard).routes(),
-                *CounterpartiesApi(counterparties).routes(control.guard)],
-        # Faults answer before the request reaches a handler, so they change no state.
-        middleware=[Middleware(FaultMiddleware, registry=faults)],
-        exception_handlers={
-            SandboxError: sandbox_error_handler,
-            HTTPException: http_error_handler,
-            Exception: internal_error_handler,
-        },
+        routes=routes,
+        middleware=[
+            # Outside fault injection, so a faulted request is journaled with its status.
+            Middleware(JournalMiddleware, journal=journal, clock=clock,
+                       authenticator=authenticator),
+            # Faults answer before the request reaches a handler, so they change no state.
+            Middleware(FaultMiddleware, registry=faults),
+            Middleware(Reached),
+        ],
+        exception_handlers=handlers,
         lifespan=lifespan,
     )
+    # A replay sends its requests through the same routes, journaled, with no faults.
+    in_process.app = JournalMiddleware(Reached(Starlette(routes=routes,
+                                                         exception_handlers=handlers)),
+                                       journal, clock, authenticator)
     return sandbox
 
 
