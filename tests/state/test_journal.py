@@ -148,3 +148,22 @@ def test_a_stale_journal_is_dropped_with_its_database(tmp_path: Path) -> None:
         control.close()
     finally:
         server.stop()
+
+
+def test_a_line_cut_short_by_a_crash_is_dropped_and_the_sequence_goes_on(
+        tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "sandbox").start()
+    try:
+        control = Control(server.base_url)
+        control.market(MARKET)
+        before = journal(control)
+        server.stop()
+        with (tmp_path / "sandbox" / "sandbox.journal.jsonl").open("ab") as file:
+            file.write(b'{"seq":99,"type":"requ')
+        server.start()
+        after = journal(control)
+        assert after[:len(before)] == before
+        assert [e["type"] for e in after[len(before):]] == ["request", "start", "ready"]
+        control.close()
+    finally:
+        server.stop()

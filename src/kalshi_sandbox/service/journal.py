@@ -88,9 +88,15 @@ class InstantText:
         return text
 
 
+def _plain(value: Any) -> Any:
+    if (is_dataclass(value) and not isinstance(value, type)) or isinstance(value, Enum):
+        return render(value)
+    return str(value)
+
+
 def _encode_lines(entries: Sequence[Any]) -> bytes:
     return b"".join(json.dumps(entry, separators=(",", ":"), ensure_ascii=False,
-                               default=render).encode() + b"\n" for entry in entries)
+                               default=_plain).encode() + b"\n" for entry in entries)
 
 
 @dataclass(slots=True)
@@ -312,7 +318,12 @@ class Journal:
         if not self._pending:
             return
         entries, self._pending = self._pending, []
-        data = self._encode_lines(entries)
+        try:
+            data = self._encode_lines(entries)
+        except Exception:
+            # One odd value must not cost the batch: the plain encoder writes anything.
+            log.exception("journal encoder failed; writing the batch with the plain one")
+            data = _encode_lines(entries)
         if self.path is None:
             # JSON escapes newlines inside strings: each newline ends an entry.
             self._memory.extend(data.splitlines(keepends=True))
