@@ -245,13 +245,14 @@ def test_replay_repeats_the_demo_seed_with_its_keys(tmp_path: Path) -> None:
 
 def test_replay_repeats_what_counterparties_did_and_decided(control: Control,
                                                             target: Control) -> None:
-    # Unseeded, with even odds: the replay must repeat each draw, not just each action.
+    # Unseeded, with even odds: the replay must repeat each draw, not just each action. The
+    # maker reacts at once (its timers fire as soon as they are due, between requests).
     markets = [f"KXRQ-26DEC31-T{i}" for i in range(6)]
     for ticker in markets:
         control.market(ticker)
     control.call("POST", "/counterparties/makers",
-                 {"name": "mm", "quote_delay": 1, "fair_price": "0.50", "spread": "0.04",
-                  "confirm": {"policy": "probability", "probability": 0.5, "delay": 1}},
+                 {"name": "mm", "quote_delay": 0, "fair_price": "0.50", "spread": "0.04",
+                  "confirm": {"policy": "probability", "probability": 0.5, "delay": 0}},
                  expect=201)
     control.call("POST", "/counterparties/requesters",
                  {"name": "rq", "markets": markets, "contracts": "2",
@@ -262,7 +263,7 @@ def test_replay_repeats_what_counterparties_did_and_decided(control: Control,
     rfqs: list[str] = []
     for _ in range(6):
         rfqs.append(alice.create_rfq(MARKET))
-        control.advance(1)  # mm quotes
+        control.advance(0)  # mm has quoted
         [quote] = alice.get("/communications/quotes", params={"rfq_id": rfqs[-1]}).json()[
             "quotes"]
         alice.accept(rfqs[-1], quote["id"])

@@ -125,12 +125,18 @@ class Replayer:
                            "(POST /sandbox/v1/reset with {\"seed\": false})")
 
     async def _move_to(self, instant: Instant | None) -> Instant | None:
-        """On a manual clock, move to ``instant`` (firing due timers); return where it stands."""
+        """On a manual clock, move to ``instant``, firing every timer due by then.
+
+        Timers already due fire too: the original fired them as soon as they were due (a
+        delay of 0), before its next request could arrive. Return where the clock stands.
+        """
         clock = self.clock
         if not isinstance(clock, ManualClock):
             return None
         if instant is not None and instant > clock.now():
             await self.scheduler.advance_to(instant)
+        else:
+            await self.scheduler.fire_overdue()
         return clock.now()
 
     async def _request(self, entry: Mapping[str, Any], result: ReplayResult) -> None:
@@ -140,23 +146,18 @@ class Replayer:
         if method in READS or entry.get("faulted") or recorded in REFUSED:
             return
         body = _body(entry)
-        manual = isinstance(self.clock, ManualClock)
-        if path.startswith(CONTROL):
-            sub = path[len(CONTROL):]
-            if sub == "/clock/advance" and manual:
-                now = await self._move_to(_instant(entry))
-                answered = _instant(entry, "answered")
-                if now is not None and answered is not None and now != _instant(entry):
-                    # Something ran during the advance and moved the clock on already: go
-                    # to where the advance ended rather than as far again.
-                    body = json.dumps({"to": format_instant(max(answered, now))}).encode()
-            elif sub.startswith(PASSED_OVER) or sub == "/snapshots":
-                return
-            elif sub == "/snapshots/restore" and "snapshot" in entry:
+        sub = path[len(CONTROL):] if path.startswith(CONTROL) else None
+        if sub == "/clock/advance":
+            if not isinstance(self.clock, ManualClock):
+                return  # the timers it fired come as lines of their own
+            body = await self._advance(entry, body)
+        elif sub is not None and (sub.startswith(PASSED_OVER) or sub == "/snapshots"):
+            return
+        else:
+            if sub == "/snapshots/restore" and "snapshot" in entry:
                 body = json.dumps(entry["snapshot"]).encode()
             elif sub == "/reset" and entry.get("seed") and self.prepare_seed is not None:
                 self.prepare_seed(entry["seed"])
-        if not (path.startswith(CONTROL) and path[len(CONTROL):] == "/clock/advance"):
             await self._move_to(_instant(entry))
         actor = await self._actor(entry)
         supply = Supply.of(entry)
@@ -170,6 +171,17 @@ class Replayer:
         if status != recorded:
             result.mismatches.append({"seq": entry.get("seq"), "method": method, "path": path,
                                       "recorded": recorded, "replayed": status})
+
+    async def _advance(self, entry: Mapping[str, Any], body: bytes) -> bytes:
+        """Move to where an advance started; return the body that ends it where it ended."""
+        start = _instant(entry)
+        now = await self._move_to(start)
+        answered = _instant(entry, "answered")
+        if now is not None and answered is not None and now != start:
+            # Something moved the clock past the advance's start already (it ran alongside
+            # other requests): go to where the advance ended rather than as far again.
+            return json.dumps({"to": format_instant(max(answered, now))}).encode()
+        return body
 
     async def _actor(self, entry: Mapping[str, Any]) -> Actor | None:
         user_id = entry.get("actor")
