@@ -23,6 +23,7 @@ from kalshi_sandbox.api.http import (
     http_error_handler,
     internal_error_handler,
     sandbox_error_handler,
+    use_route_table,
 )
 from kalshi_sandbox.api.journal import InProcess, JournalAuthenticator, JournalMiddleware, Reached
 from kalshi_sandbox.api.routes import TradeApi
@@ -368,6 +369,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         exception_handlers=handlers,
         lifespan=lifespan,
     )
+    use_route_table(sandbox.app)
     # A replay sends its requests through the same routes, journaled, with no faults.
     in_process.app = JournalMiddleware(Reached(Starlette(routes=routes,
                                                          exception_handlers=handlers)),

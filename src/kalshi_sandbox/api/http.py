@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route, Router, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kalshi_sandbox.domain.errors import (
     BadRequest,
@@ -31,9 +36,15 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(_encoder.encode(data), status_code=status, media_type="application/json")
 
 
+_EMPTY: dict[int, Response] = {}
+
+
 def empty_response(status: int = NO_CONTENT) -> Response:
-    """Return a response without a body."""
-    return Response(status_code=status)
+    """Return a response without a body (one shared instance per status: it never changes)."""
+    response = _EMPTY.get(status)
+    if response is None:
+        response = _EMPTY[status] = Response(status_code=status)
+    return response
 
 
 def error_body(error: SandboxError) -> dict[str, Any]:
@@ -102,4 +113,152 @@ def decode_json(raw: bytes, struct: str, *, allow_empty: bool = False) -> dict[s
 async def read_json(request: Request, struct: str, *, allow_empty: bool = False
                     ) -> dict[str, Any]:
     """Read and decode a request's JSON object body."""
-    return decode_json(await request.body(), struct, allow_empty=allow_empty)
+    return decode_json(await read_body(request), struct, allow_empty=allow_empty)
+
+
+async def read_body(request: Request) -> bytes:
+    """Return a request's body; skip the read when the request declares it empty."""
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            if value == b"0":
+                return b""
+            break
+    return await request.body()
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Endpoint:
+    """An ASGI app calling ``handler(request)`` and sending the response it returns.
+
+    Starlette wraps a plain function endpoint in closures that render exceptions at the route;
+    here they propagate to the app's exception middleware, which renders them with the same
+    handlers, and the hot path saves the wrapping.
+    """
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+# Route table -------------------------------------------------------------------------------
+
+_PARAMETER = re.compile(r"\{[A-Za-z_]\w*(:(str|int|float|uuid))?\}")
+
+
+class _Node:
+    __slots__ = ("literal", "parameter", "routes")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node] = {}
+        self.parameter: _Node | None = None
+        self.routes: list[tuple[int, BaseRoute]] = []
+
+
+class RouteTable:
+    """Finds the routes that could match a path, by its segments, instead of trying each one.
+
+    Only plain ``Route`` paths whose parameters each fill a whole segment are indexed; any
+    other route (a mount, a ``path`` parameter) is a candidate for every path. Candidates
+    keep the order of the route list, and each is still asked to match, so the first match
+    is the one Starlette's router would find.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self.size = len(routes)
+        self._root = _Node()
+        self._everywhere: list[tuple[int, BaseRoute]] = []
+        for index, route in enumerate(routes):
+            segments = _segments(route)
+            if segments is None:
+                if not isinstance(route, WebSocketRoute):  # never a match for http
+                    self._everywhere.append((index, route))
+                continue
+            node = self._root
+            for segment in segments:
+                if segment is None:
+                    if node.parameter is None:
+                        node.parameter = _Node()
+                    node = node.parameter
+                else:
+                    node = node.literal.setdefault(segment, _Node())
+            node.routes.append((index, route))
+
+    def candidates(self, path: str) -> list[BaseRoute]:
+        """Return, in route-list order, every route that could match ``path``."""
+        parts = path.split("/")
+        found: list[tuple[int, BaseRoute]] = []
+        stack = [(self._root, 1)]
+        while stack:
+            node, position = stack.pop()
+            if position == len(parts):
+                found.extend(node.routes)
+                continue
+            part = parts[position]
+            child = node.literal.get(part)
+            if child is not None:
+                stack.append((child, position + 1))
+            if node.parameter is not None and part:
+                stack.append((node.parameter, position + 1))
+        if self._everywhere:
+            found.extend(self._everywhere)
+        if len(found) > 1:
+            found.sort(key=lambda item: item[0])
+        return [route for _, route in found]
+
+
+def _segments(route: BaseRoute) -> list[str | None] | None:
+    """Return a route's path segments (None for a parameter), or None if it cannot be indexed."""
+    if type(route) is not Route or not route.path.startswith("/"):
+        return None
+    segments: list[str | None] = []
+    for segment in route.path.split("/")[1:]:
+        if "{" not in segment:
+            segments.append(segment)
+        elif _PARAMETER.fullmatch(segment):
+            segments.append(None)
+        else:
+            return None
+    return segments
+
+
+def use_route_table(app: Starlette) -> None:
+    """Route ``app``'s HTTP requests through a ``RouteTable`` of its routes.
+
+    A request that no candidate matches fully (unknown path, wrong method, trailing slash)
+    goes through Starlette's own router, so those answers are exactly Starlette's.
+    """
+    router: Router = app.router
+    fallback: ASGIApp = router.middleware_stack
+    table = RouteTable(router.routes)
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal table
+        if scope["type"] == "http":
+            if table.size != len(router.routes):
+                table = RouteTable(router.routes)
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            if root and path.startswith(root):
+                # As Starlette's routes see it. Were this wrong, the candidates would miss
+                # and the fallback would route the request: never a wrong answer.
+                path = path[len(root):]
+            for candidate in table.candidates(path):
+                match, child_scope = candidate.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", router)
+                    scope["route"] = candidate
+                    scope.update(child_scope)
+                    await candidate.handle(scope, receive, send)
+                    return
+            # No full match (a partial one only means the method differs: Starlette too
+            # takes a later full match over it): Starlette's router decides.
+        await fallback(scope, receive, send)
+
+    router.middleware_stack = route

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from kalshi_sandbox.api import wire
 from kalshi_sandbox.api.auth import Authenticator
-from kalshi_sandbox.api.http import empty_response, json_response, read_json
+from kalshi_sandbox.api.http import Endpoint, empty_response, json_response, read_json
 from kalshi_sandbox.domain.errors import QueryValidationError
 from kalshi_sandbox.domain.market import MarketStatus
 from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery
@@ -291,32 +291,32 @@ class TradeApi:
         return json_response({"order": wire.render_order(order)})
 
     def routes(self) -> list[BaseRoute]:
-        """Return every route with its full path."""
+        """Return every route with its full path (handlers as lean ASGI endpoints)."""
         comm = PREFIX + "/communications"
         scoped = comm + "/rfqs/{rfq_id}/quotes/{quote_id}"
         bare = comm + "/quotes/{quote_id}"
         return [
-            Route(comm + "/id", self.communications_id, methods=["GET"]),
-            Route(comm + "/rfqs", self.list_rfqs, methods=["GET"]),
-            Route(comm + "/rfqs", self.create_rfq, methods=["POST"]),
-            Route(comm + "/rfqs/{rfq_id}", self.get_rfq, methods=["GET"]),
-            Route(comm + "/rfqs/{rfq_id}", self.delete_rfq, methods=["DELETE"]),
-            Route(scoped, self.get_quote, methods=["GET"]),
-            Route(scoped, self.delete_quote, methods=["DELETE"]),
-            Route(scoped + "/accept", self.accept_quote, methods=["PUT"]),
-            Route(scoped + "/confirm", self.confirm_quote, methods=["PUT"]),
-            Route(comm + "/quotes", self.list_quotes, methods=["GET"]),
-            Route(comm + "/quotes", self.create_quote, methods=["POST"]),
-            Route(bare, self.get_quote, methods=["GET"]),
-            Route(bare, self.delete_quote, methods=["DELETE"]),
-            Route(bare + "/accept", self.accept_quote, methods=["PUT"]),
-            Route(bare + "/confirm", self.confirm_quote, methods=["PUT"]),
-            Route(PREFIX + "/markets", self.list_markets, methods=["GET"]),
-            Route(PREFIX + "/markets/{ticker}", self.get_market, methods=["GET"]),
-            Route(PREFIX + "/exchange/status", self.exchange_status, methods=["GET"]),
-            Route(PREFIX + "/portfolio/balance", self.balance, methods=["GET"]),
-            Route(PREFIX + "/portfolio/positions", self.positions, methods=["GET"]),
-            Route(PREFIX + "/portfolio/fills", self.fills, methods=["GET"]),
-            Route(PREFIX + "/portfolio/orders", self.orders, methods=["GET"]),
-            Route(PREFIX + "/portfolio/orders/{order_id}", self.order, methods=["GET"]),
+            Route(comm + "/id", Endpoint(self.communications_id), methods=["GET"]),
+            Route(comm + "/rfqs", Endpoint(self.list_rfqs), methods=["GET"]),
+            Route(comm + "/rfqs", Endpoint(self.create_rfq), methods=["POST"]),
+            Route(comm + "/rfqs/{rfq_id}", Endpoint(self.get_rfq), methods=["GET"]),
+            Route(comm + "/rfqs/{rfq_id}", Endpoint(self.delete_rfq), methods=["DELETE"]),
+            Route(scoped, Endpoint(self.get_quote), methods=["GET"]),
+            Route(scoped, Endpoint(self.delete_quote), methods=["DELETE"]),
+            Route(scoped + "/accept", Endpoint(self.accept_quote), methods=["PUT"]),
+            Route(scoped + "/confirm", Endpoint(self.confirm_quote), methods=["PUT"]),
+            Route(comm + "/quotes", Endpoint(self.list_quotes), methods=["GET"]),
+            Route(comm + "/quotes", Endpoint(self.create_quote), methods=["POST"]),
+            Route(bare, Endpoint(self.get_quote), methods=["GET"]),
+            Route(bare, Endpoint(self.delete_quote), methods=["DELETE"]),
+            Route(bare + "/accept", Endpoint(self.accept_quote), methods=["PUT"]),
+            Route(bare + "/confirm", Endpoint(self.confirm_quote), methods=["PUT"]),
+            Route(PREFIX + "/markets", Endpoint(self.list_markets), methods=["GET"]),
+            Route(PREFIX + "/markets/{ticker}", Endpoint(self.get_market), methods=["GET"]),
+            Route(PREFIX + "/exchange/status", Endpoint(self.exchange_status), methods=["GET"]),
+            Route(PREFIX + "/portfolio/balance", Endpoint(self.balance), methods=["GET"]),
+            Route(PREFIX + "/portfolio/positions", Endpoint(self.positions), methods=["GET"]),
+            Route(PREFIX + "/portfolio/fills", Endpoint(self.fills), methods=["GET"]),
+            Route(PREFIX + "/portfolio/orders", Endpoint(self.orders), methods=["GET"]),
+            Route(PREFIX + "/portfolio/orders/{order_id}", Endpoint(self.order), methods=["GET"]),
         ]

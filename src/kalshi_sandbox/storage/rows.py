@@ -76,6 +76,7 @@ class RowMapper(Generic[T]):
         self._values = operator.attrgetter(*self.columns)
         self.select = f"SELECT {', '.join(self.columns)} FROM {table}"
         self._update_sql: dict[tuple[tuple[str, ...], tuple[str, ...], str], str] = {}
+        self._changed_sql: dict[tuple[tuple[int, ...], tuple[str, ...], str], str] = {}
 
     def insert_sql(self, placeholder: str) -> str:
         """Return an INSERT statement for every column."""
@@ -119,22 +120,28 @@ class RowMapper(Generic[T]):
         """Return an UPDATE of only the columns in which ``new`` differs from ``old``.
 
         ``old`` is the stored version of the row ``new`` updates (the same key). Return None
-        when nothing differs. Writing fewer columns spares the database from
-        rewriting index entries whose columns did not change.
+        when nothing differs. Writing fewer columns spares the database from rewriting
+        index entries whose columns did not change.
         """
-        before = self._values(old)
         after = self._values(new)
-        if before == after:
+        # A domain object derived from another shares its unchanged values: `is` settles
+        # most columns without comparing them.
+        changed = tuple(i for i, (a, b) in enumerate(zip(self._values(old), after,
+                                                          strict=True))
+                        if a is not b and a != b)
+        if not changed:
             return None
-        names: list[str] = []
-        params: list[Any] = []
-        encoders = self._encoders
-        for index, (a, b) in enumerate(zip(before, after, strict=True)):
-            if a != b:
-                names.append(self.columns[index])
-                params.append(_encode_ranges(b) if index in encoders else b)
+        sql = self._changed_sql.get((changed, tuple(key), placeholder))
+        if sql is None:
+            sql = self.update_sql(placeholder, key, [self.columns[i] for i in changed])
+            self._changed_sql[(changed, tuple(key), placeholder)] = sql
+        if self._encoders:
+            params = [_encode_ranges(after[i]) if i in self._encoders else after[i]
+                      for i in changed]
+        else:
+            params = [after[i] for i in changed]
         params.extend(self.key_values(new, key))
-        return self.update_sql(placeholder, key, names), params
+        return sql, params
 
     def key_values(self, obj: T, key: Sequence[str]) -> list[Any]:
         """Return the values of ``obj``'s key columns."""
