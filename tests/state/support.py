@@ -16,7 +16,8 @@ CONTROL_READS = ("/accounts", "/markets", "/clock")
 
 
 def reads(base_url: str, accounts: Sequence[Account], rfq_ids: Sequence[str] = (),
-          quote_ids: Sequence[str] = ()) -> dict[str, Any]:
+          quote_ids: Sequence[str] = (),
+          control_headers: dict[str, str] | None = None) -> dict[str, Any]:
     """Return each signed GET a bot can make, and the control plane's reads, by request.
 
     Every account reads its portfolio, the RFQ and quote lists, each RFQ and quote named,
@@ -38,7 +39,8 @@ def reads(base_url: str, accounts: Sequence[Account], rfq_ids: Sequence[str] = (
                 seen[f"{account.name} GET {path}"] = (response.status_code, response.json())
         finally:
             trader.close()
-    with httpx.Client(base_url=base_url + "/sandbox/v1", timeout=30) as control:
+    with httpx.Client(base_url=base_url + "/sandbox/v1", headers=control_headers,
+                      timeout=30) as control:
         for path in CONTROL_READS:
             response = control.get(path)
             seen[f"control GET {path}"] = (response.status_code, response.json())

@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.api.support import nested_error
 from tests.conftest import HVM_MARKET, MARKET
+from tests.plugin.support import guarded_server
 from tests.state.support import differences, reads
 from tests.support.server import Account, Control, ServerProcess, Trader, running
 
@@ -288,3 +289,24 @@ def test_replay_repeats_what_counterparties_did_and_decided(control: Control,
     after = reads(target.base_url, accounts, rfqs)
     after["bots"] = target.call("GET", "/counterparties")
     assert differences(before, after) == []
+
+
+def test_replay_into_a_sandbox_with_an_admin_token_sends_its_control_requests(
+        control: Control, tmp_path: Path) -> None:
+    requester = control.trader("requester")
+    rfq = requester.create_rfq(MARKET)
+    control.call("PUT", f"/accounts/{requester.account.user_id}/balance",
+                 {"balance_dollars": "7"})
+    before = reads(control.base_url, [requester.account], [rfq])
+    journal = export(control)
+    with guarded_server(tmp_path / "guarded", "s3cret") as url:
+        guarded = Control(url)
+        guarded.http.headers["Authorization"] = "Bearer s3cret"
+        try:
+            result = replay(guarded, journal)
+            assert result["mismatches"] == []
+            after = reads(url, [requester.account], [rfq],
+                          control_headers={"Authorization": "Bearer s3cret"})
+            assert differences(before, after) == []
+        finally:
+            guarded.close()
