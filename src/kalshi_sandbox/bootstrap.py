@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -80,6 +81,38 @@ class DemoAccount:
     balance_dollars: str
 
 
+class _Collector:
+    """Raises the garbage collector's thresholds while any sandbox runs in the process.
+
+    CPython collects its youngest generation every 700 net allocations, and each pass walks
+    every young object alive, which on a busy server means those of every request in
+    flight: about a fifth of the server's time under load. Passes every 20,000 allocations
+    walk about as many objects each, so far fewer of them do far less work.
+    """
+
+    THRESHOLDS = (20_000, 20, 20)
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.saved: tuple[int, int, int] | None = None
+
+    def tune(self) -> None:
+        if self.running == 0:
+            self.saved = gc.get_threshold()
+            gc.set_threshold(*self.THRESHOLDS)
+        self.running += 1
+
+    def restore(self) -> None:
+        if self.running == 0:
+            return
+        self.running -= 1
+        if self.running == 0 and self.saved is not None:
+            gc.set_threshold(*self.saved)
+
+
+_collector = _Collector()
+
+
 @dataclass
 class Sandbox:
     """A wired sandbox: its parts and the ASGI app that serves them."""
@@ -102,6 +135,7 @@ class Sandbox:
 
     async def start(self) -> None:
         """Open the database, restore timers, seed if empty, and start firing timers."""
+        _collector.tune()
         await self.store.open()
         await self.journal.open()
         await self.restore_clock()
@@ -134,6 +168,7 @@ class Sandbox:
         await self.scheduler.stop()
         self.journal.close()
         await self.store.close()
+        _collector.restore()
 
     async def restore_clock(self) -> None:
         """Put a manual clock back where it stopped (or later, at ``clock_start``).
