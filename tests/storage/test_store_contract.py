@@ -695,6 +695,78 @@ async def test_rollback_restores_every_lookup(store: Store) -> None:
     assert after == before
 
 
+async def test_quotes_named_before_their_rfq_exists_are_found_once_it_does(
+        store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_rfq(e.rfq("rfq-1"))
+    async with store.transaction() as tx:
+        await tx.insert_quote(e.quote("q-early", rfq_id="rfq-late"))
+    async with store.transaction() as tx:
+        await tx.insert_rfq(e.rfq("rfq-late"))
+        assert [q.id for q in await tx.quotes_of_rfq("rfq-late", LIVE)] == ["q-early"]
+        await tx.insert_rfq(e.rfq("rfq-new"))
+        assert await tx.quotes_of_rfq("rfq-new", LIVE) == []
+
+
+async def test_a_reopened_store_finds_quotes_named_before_their_rfq(
+        persistent_backend: Backend, tmp_path: Path) -> None:
+    store = persistent_backend.make(tmp_path)
+    await store.open()
+    async with store.transaction() as tx:
+        await tx.insert_quote(e.quote("q-early", rfq_id="rfq-late"))
+    await store.close()
+    again = persistent_backend.make(tmp_path)
+    await again.open()
+    try:
+        async with again.transaction() as tx:
+            await tx.insert_rfq(e.rfq("rfq-late"))
+            assert [q.id for q in await tx.quotes_of_rfq("rfq-late", LIVE)] == ["q-early"]
+    finally:
+        await again.close()
+
+
+async def test_timer_lookups_follow_adds_takes_cancels_and_rollbacks(store: Store) -> None:
+    async with store.transaction() as tx:
+        first = await tx.add_timer("confirm_deadline", "q1", 10)
+        second = await tx.add_timer("execute", "q1", 20)
+        other = await tx.add_timer("execute", "q2", 15)
+    added: list[int] = []
+
+    async def change(tx: Transaction) -> None:
+        # The first timer query of this transaction may load what a backend remembers.
+        assert await tx.cancel_timers("never") == []
+        added.append((await tx.add_timer("execute", "q9", 5)).id)
+        assert await tx.cancel_timers("q1") == [first.id, second.id]
+        assert await tx.take_timer(other.id)
+
+    with pytest.raises(Boom):
+        await run(store, change, fail)
+    async with store.transaction() as tx:
+        assert await tx.pending_timers() == [first, other, second]
+        assert await tx.take_timer(added[0]) is False
+        assert await tx.cancel_timers("q9") == []
+        assert await tx.cancel_timers("q1") == [first.id, second.id]
+        assert await tx.take_timer(other.id) is True
+        assert await tx.take_timer(other.id) is False
+        fresh = await tx.add_timer("execute", "q1", 30)
+    async with store.transaction() as tx:
+        assert await tx.pending_timers() == [fresh]
+        assert await tx.cancel_timers("q1") == [fresh.id]
+
+
+async def test_timers_added_before_a_rolled_back_lookup_are_not_remembered(
+        store: Store) -> None:
+    async def add_then_look(tx: Transaction) -> None:
+        await tx.add_timer("execute", "q5", 5)
+        assert await tx.cancel_timers("elsewhere") == []
+
+    with pytest.raises(Boom):
+        await run(store, add_then_look, fail)
+    async with store.transaction() as tx:
+        assert await tx.cancel_timers("q5") == []
+        assert await tx.pending_timers() == []
+
+
 # Commit callbacks and deferred commits ---------------------------------------------------
 
 

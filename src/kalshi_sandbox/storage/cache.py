@@ -4,9 +4,10 @@ The embedded SQLite backend is the only writer of its file, so it can remember w
 and wrote: point lookups (a quote, its RFQ, the market, a balance, a position) are answered
 from memory, and updates write only the columns that changed. The hot queries of the RFQ
 flow are answered from small indexes of live state (a user's open RFQs; an RFQ's open,
-accepted and confirmed quotes), each loaded from the database on first use and then kept up
-to date by the writes that pass through here. Everything else is read from the database,
-which is always current: every write is executed at once, the cache only saves reads.
+accepted and confirmed quotes; the pending timers by subject), each loaded from the database
+on first use and then kept up to date by the writes that pass through here. Everything else
+is read from the database, which is always current: every write is executed at once, the
+cache only saves reads.
 
 Every change to the cache inside a transaction is journaled; the store undoes the journal
 when the transaction rolls back and forgets everything when a commit fails. A backend shared
@@ -24,6 +25,7 @@ from kalshi_sandbox.domain.clock import Instant
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
+from kalshi_sandbox.domain.timer import Timer
 from kalshi_sandbox.storage.sql import (
     ACCOUNTS,
     KEYS,
@@ -45,6 +47,14 @@ class _Missing(Enum):
 
 MISSING = _Missing.MISSING
 """Not in the cache (as opposed to None: known not to exist)."""
+
+
+class _Reset(Enum):
+    RESET = 0
+
+
+RESET = _Reset.RESET
+"""A journal key: undoing the entry empties the whole dict (it was empty before a load)."""
 
 LIVE = frozenset((QuoteStatus.OPEN, QuoteStatus.ACCEPTED, QuoteStatus.CONFIRMED))
 _LIVE_SQL = ", ".join(f"'{s.value}'" for s in sorted(LIVE))
@@ -75,9 +85,19 @@ class CachingTransaction(SqlTransaction):
         """user id -> {id: market ticker} of every open RFQ of the user."""
         self._live_quotes: dict[str, dict[str, None]] = {}
         """RFQ id -> ids of every open, accepted or confirmed quote on it."""
+        self._known: dict[str, bool] = {}
+        """Facts about whole tables: ``timers`` (the two timer maps are complete) and
+        ``orphans`` (some quote may name an RFQ that does not exist)."""
+        self._timers: dict[str, dict[int, None]] = {}
+        """Subject -> ids of its pending timers; every pending timer, once ``timers`` is known."""
+        self._timer_subjects: dict[int, str] = {}
+        """Timer id -> subject, for every pending timer once ``timers`` is known."""
         self._maps: tuple[dict[Any, Any], ...] = (
             self._accounts, self._keys, self._balances, self._markets, self._rfqs,
             self._quotes, self._positions, self._meta, self._open_rfqs, self._live_quotes)
+        self._complete: tuple[dict[Any, Any], ...] = (
+            self._known, self._timers, self._timer_subjects)
+        """Maps that are whole or empty: never trimmed, forgotten together."""
         self._select_balance = self._q(
             "SELECT micros, updated_ts FROM balances WHERE user_id = ? AND subaccount = ?")
         self._insert_balance = self._q(
@@ -112,14 +132,16 @@ class CachingTransaction(SqlTransaction):
         journal = self._journal
         while journal:
             cache, key, old = journal.pop()
-            if old is MISSING:
+            if key is RESET:
+                cache.clear()
+            elif old is MISSING:
                 cache.pop(key, None)
             else:
                 cache[key] = old
 
     def forget(self) -> None:
         """Forget everything (the database changed behind the cache, or a commit failed)."""
-        for cache in self._maps:
+        for cache in (*self._maps, *self._complete):
             cache.clear()
 
     def trim(self) -> None:
@@ -229,11 +251,26 @@ class CachingTransaction(SqlTransaction):
     # RFQs --------------------------------------------------------------------------------
 
     async def insert_rfq(self, rfq: Rfq) -> None:
+        # Asked before the insert: until then no quote can name the new id, unless some
+        # quote names an RFQ that does not exist.
+        without_quotes = not await self._orphans_possible()
         await self.db.execute(self._rfq_insert, RFQS.to_row(rfq))
         self._put(self._rfqs, rfq.id, rfq)
         index = self._open_rfqs.get(rfq.creator_user_id)
         if index is not None and rfq.status is RfqStatus.OPEN:
             self._put(index, rfq.id, rfq.market_ticker)
+        if without_quotes:
+            self._put(self._live_quotes, rfq.id, {})
+
+    async def _orphans_possible(self) -> bool:
+        """Return True if a stored quote may name an RFQ that does not exist."""
+        known = self._known.get("orphans")
+        if known is None:
+            row = await self.db.fetchone(
+                "SELECT 1 FROM quotes WHERE rfq_id NOT IN (SELECT id FROM rfqs) LIMIT 1")
+            known = row is not None
+            self._put(self._known, "orphans", known)
+        return known
 
     async def get_rfq(self, rfq_id: str) -> Rfq | None:
         rfq = self._rfqs.get(rfq_id, MISSING)
@@ -288,6 +325,8 @@ class CachingTransaction(SqlTransaction):
     async def insert_quote(self, quote: Quote) -> None:
         await self.db.execute(self._quote_insert, QUOTES.to_row(quote))
         self._put(self._quotes, quote.id, quote)
+        if self._known.get("orphans") is False and await self.get_rfq(quote.rfq_id) is None:
+            self._put(self._known, "orphans", True)
         index = self._live_quotes.get(quote.rfq_id)
         if index is not None and quote.status in LIVE:
             self._put(index, quote.id, None)
@@ -309,6 +348,8 @@ class CachingTransaction(SqlTransaction):
             index = self._live_quotes.get(old.rfq_id)
             if index is not None:
                 self._drop(index, quote.id)
+            if self._known.get("orphans") is False and await self.get_rfq(quote.rfq_id) is None:
+                self._put(self._known, "orphans", True)
         index = self._live_quotes.get(quote.rfq_id)
         if index is not None:
             if quote.status not in LIVE:
@@ -362,6 +403,60 @@ class CachingTransaction(SqlTransaction):
         else:
             await self._update(POSITIONS, old, position, _POSITION_KEY)
         self._put(self._positions, key, position)
+
+    # Timers ------------------------------------------------------------------------------
+
+    async def _timer_maps(self) -> None:
+        """Load every pending timer's id and subject (pending timers are few)."""
+        if self._known.get("timers"):
+            return
+        rows = await self.db.fetchall("SELECT id, subject FROM timers")
+        for timer_id, subject in rows:
+            index = self._timers.get(subject)
+            if index is None:
+                index = self._timers[subject] = {}
+            index[int(timer_id)] = None
+            self._timer_subjects[int(timer_id)] = str(subject)
+        # Journaled as a whole: undone, both maps are emptied and "timers" is unknown again.
+        self._journal.append((self._timers, RESET, MISSING))
+        self._journal.append((self._timer_subjects, RESET, MISSING))
+        self._put(self._known, "timers", True)
+
+    async def add_timer(self, kind: str, subject: str, due: Instant) -> Timer:
+        timer = await super().add_timer(kind, subject, due)
+        if self._known.get("timers"):
+            index = self._timers.get(subject)
+            if index is None:
+                index = {}
+                self._put(self._timers, subject, index)
+            self._put(index, timer.id, None)
+            self._put(self._timer_subjects, timer.id, subject)
+        return timer
+
+    async def take_timer(self, timer_id: int) -> bool:
+        await self._timer_maps()
+        subject = self._timer_subjects.get(timer_id)
+        if subject is None:
+            return False
+        taken = await super().take_timer(timer_id)
+        self._drop(self._timer_subjects, timer_id)
+        index = self._timers.get(subject)
+        if index is not None:
+            self._drop(index, timer_id)
+        return taken
+
+    async def cancel_timers(self, subject: str) -> list[int]:
+        await self._timer_maps()
+        index = self._timers.get(subject)
+        if not index:
+            return []
+        ids = sorted(index)
+        marks = ", ".join([self.ph] * len(ids))
+        await self.db.execute(f"DELETE FROM timers WHERE id IN ({marks})", ids)
+        self._drop(self._timers, subject)
+        for timer_id in ids:
+            self._drop(self._timer_subjects, timer_id)
+        return ids
 
     # Whole state -------------------------------------------------------------------------
 
