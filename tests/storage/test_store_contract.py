@@ -997,6 +997,38 @@ async def test_failed_statement_rolls_back_the_whole_transaction(store: Store) -
         assert await tx.get_rfq("rfq-1") == e.rfq()
 
 
+async def test_a_transaction_failing_after_writes_leaves_concurrent_ones_intact(
+        store: Store) -> None:
+    async with store.transaction() as tx:
+        await insert_all(tx)
+    timers: dict[str, Any] = {}
+
+    async def writer(name: str, *, failing: bool = False) -> None:
+        async with store.transaction() as tx:
+            timer = await tx.add_timer("execute", name, 10)
+            await tx.insert_rfq(e.rfq(f"rfq-{name}", creator=name))
+            await tx.set_balance(name, 0, 7, 1)
+            await tx.update_quote(e.quote(status=QuoteStatus.ACCEPTED))
+            await tx.cancel_timers("quote-1")
+            if failing:
+                raise Boom
+        timers[name] = timer
+
+    results = await asyncio.gather(writer("a"), writer("b", failing=True), writer("c"),
+                                   return_exceptions=True)
+    assert [type(r) for r in results] == [type(None), Boom, type(None)]
+    async with store.transaction() as tx:
+        assert await tx.pending_timers() == [timers["a"], timers["c"]]
+        assert await tx.get_rfq("rfq-a") == e.rfq("rfq-a", creator="a")
+        assert await tx.get_rfq("rfq-b") is None
+        assert await tx.get_rfq("rfq-c") == e.rfq("rfq-c", creator="c")
+        assert [await tx.get_balance(n, 0) for n in "abc"] == [7, 0, 7]
+        assert await tx.get_quote("quote-1") == e.quote(status=QuoteStatus.ACCEPTED)
+        later = await tx.add_timer("execute", "d", 10)
+    assert later.id > timers["c"].id
+    assert await store.dump() == await store.dump()
+
+
 async def test_concurrent_transactions_are_isolated(store: Store) -> None:
     async def deposit() -> None:
         async with store.transaction() as tx:

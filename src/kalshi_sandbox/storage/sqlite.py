@@ -5,11 +5,13 @@ a thread hop per statement. One connection serves every transaction, one at a ti
 ``asyncio.Lock``). WAL with ``synchronous=NORMAL`` keeps every committed transaction across a
 process crash (SIGKILL); only an operating-system crash could lose the last few.
 
-Group commit: a transaction is a SAVEPOINT inside a database transaction that is shared by
-every transaction that runs before the event loop gets round to committing it, which happens
-as soon as the transactions ready to run have run (or after ``GROUP_LIMIT`` of them). Each
-transaction's block thus still commits or rolls back alone (ROLLBACK TO its savepoint), but
-the cost of a commit (writing the WAL) is paid once per group. A transaction that changed
+Group commit: a transaction runs inside a database transaction that is shared by every
+transaction that runs before the event loop gets round to committing it, which happens as
+soon as the transactions ready to run have run (or after ``GROUP_LIMIT`` of them). Each
+transaction's block still commits or rolls back alone: one that fails after writing rolls
+the group back and the writes of the group's finished transactions run again (the driver
+notes them), so the cost of a commit (writing the WAL) is paid once per group and no
+savepoint is paid per transaction. A transaction that changed
 something, or that read what an earlier member of its group changed, does not leave its
 ``async with`` block until the group's COMMIT has succeeded, so no response can announce a
 change that is not yet durable; ``on_commit`` callbacks run right after that COMMIT, in order.
@@ -61,13 +63,25 @@ AUTOCHECKPOINT_PAGES = 20_000
 """SQLite's own (blocking) checkpoint, kept only as a backstop should the thread fall behind."""
 
 
+Statement = tuple[str, Sequence[Any], bool]
+"""A write as the driver ran it: SQL, parameters, and whether they are many rows."""
+
+
 class _SqliteDriver:
+    """Runs statements on the connection, noting each write of the running transaction.
+
+    The notes let the store undo one transaction of a group without a savepoint per
+    transaction (see ``SqliteStore._undo_unit``).
+    """
+
     placeholder = "?"
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
+        self.writes: list[Statement] = []
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.writes.append((sql, params, False))
         try:
             return self.connection.execute(sql, params).rowcount
         except sqlite3.IntegrityError as exc:
@@ -83,6 +97,8 @@ class _SqliteDriver:
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        if not sql.startswith("SELECT"):  # DELETE ... RETURNING, say
+            self.writes.append((sql, params, False))
         try:
             return self.connection.execute(sql, params).fetchall()
         except sqlite3.IntegrityError as exc:
@@ -91,6 +107,7 @@ class _SqliteDriver:
             raise StorageError(str(exc)) from exc
 
     async def insert_id(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.writes.append((sql, params, False))
         try:
             cursor = self.connection.execute(sql, params)
         except sqlite3.IntegrityError as exc:
@@ -101,6 +118,7 @@ class _SqliteDriver:
         return cursor.lastrowid
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.writes.append((sql, rows, True))
         try:
             self.connection.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
@@ -108,15 +126,27 @@ class _SqliteDriver:
         except _DRIVER_ERRORS as exc:
             raise StorageError(str(exc)) from exc
 
+    def replay(self, writes: Sequence[Statement]) -> None:
+        """Run ``writes`` again, as they ran the first time."""
+        connection = self.connection
+        for sql, params, many in writes:
+            if many:
+                connection.executemany(sql, params)
+            else:
+                connection.execute(sql, params)
+
 
 class _Group:
     """Transactions sharing one database transaction, committed together."""
 
-    __slots__ = ("callbacks", "dirty", "done", "error", "finished", "size", "waiters")
+    __slots__ = ("callbacks", "dirty", "done", "error", "finished", "size", "waiters",
+                 "writes")
 
     def __init__(self) -> None:
         self.size = 0
         self.dirty = False
+        self.writes: list[Statement] = []
+        """Every write of the group's finished transactions, in order."""
         self.callbacks: list[Callable[[], None]] = []
         self.waiters: list[asyncio.Future[None]] = []
         self.done: asyncio.Future[None] | None = None
@@ -173,7 +203,7 @@ class _Checkpointer:
 
 
 class _Unit:
-    """One transaction: a savepoint in the current group (see the module docstring)."""
+    """One transaction of the current group (see the module docstring)."""
 
     __slots__ = ("_changes", "_group", "_store")
 
@@ -196,7 +226,6 @@ class _Unit:
                 connection.execute("BEGIN")
                 group = store._group = _Group()
                 store._loop().call_soon(store._commit_soon, group)
-            connection.execute("SAVEPOINT unit")
         except sqlite3.Error as exc:
             store._fail_group(StorageError(str(exc)))
             store._lock.release()
@@ -206,6 +235,7 @@ class _Unit:
             raise
         self._group = group
         self._changes = connection.total_changes
+        store._driver.writes.clear()
         return store._tx
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -216,18 +246,13 @@ class _Unit:
         tx = store._tx
         assert connection is not None
         assert group is not None
+        writes = store._driver.writes
         if kind is not None:
             tx.callbacks.clear()
-            store._rollback_unit()
+            store._undo_unit(group, changed=connection.total_changes != self._changes)
+            writes.clear()
             store._lock.release()
             return
-        try:
-            connection.execute("RELEASE unit")
-        except sqlite3.Error as exc:
-            tx.callbacks.clear()
-            store._rollback_unit()
-            store._lock.release()
-            raise StorageError(str(exc)) from exc
         tx.keep()
         group.size += 1
         if tx.callbacks:
@@ -235,6 +260,9 @@ class _Unit:
             tx.callbacks.clear()
         if connection.total_changes != self._changes:
             group.dirty = True
+        if writes:
+            group.writes.extend(writes)
+            writes.clear()
         waiter: asyncio.Future[None] | None = None
         if group.dirty:
             deferring = _DEFERRING.get()
@@ -257,7 +285,8 @@ class SqliteStore:
         self.path = str(path)
         self._connection: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
-        self._tx: CachingTransaction = CachingTransaction(_SqliteDriver(_closed_connection()))
+        self._driver = _SqliteDriver(_closed_connection())
+        self._tx: CachingTransaction = CachingTransaction(self._driver)
         self._group: _Group | None = None
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._checkpointer: _Checkpointer | None = None
@@ -279,7 +308,8 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open SQLite database {self.path}: {exc}") from exc
         self._connection = connection
-        self._tx = CachingTransaction(_SqliteDriver(connection))
+        self._driver = _SqliteDriver(connection)
+        self._tx = CachingTransaction(self._driver)
         self._event_loop = asyncio.get_running_loop()
         if self.path != ":memory:":
             connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
@@ -332,7 +362,8 @@ class SqliteStore:
             connection, self._connection = self._connection, None
             if connection is not None:
                 connection.close()
-            self._tx = CachingTransaction(_SqliteDriver(_closed_connection()))
+            self._driver = _SqliteDriver(_closed_connection())
+            self._tx = CachingTransaction(self._driver)
 
     def transaction(self) -> _Unit:
         """Begin a transaction (see the module docstring for how it commits)."""
@@ -356,11 +387,10 @@ class SqliteStore:
 
     async def wipe(self) -> None:
         async with self.transaction():
-            assert self._connection is not None
             for table in TABLES:
                 if table != "meta":
-                    self._connection.execute(f"DELETE FROM {table}")
-            self._connection.execute("DELETE FROM meta WHERE key <> 'schema_version'")
+                    await self._driver.execute(f"DELETE FROM {table}")
+            await self._driver.execute("DELETE FROM meta WHERE key <> 'schema_version'")
             self._tx.forget()
 
     async def dump(self) -> Dump:
@@ -381,20 +411,28 @@ class SqliteStore:
             loop = self._event_loop = asyncio.get_running_loop()
         return loop
 
-    def _rollback_unit(self) -> None:
-        """Undo the running transaction; if SQLite already dropped the group, fail it."""
+    def _undo_unit(self, group: _Group, *, changed: bool) -> None:
+        """Undo the transaction that just failed, keeping the rest of its group.
+
+        Rather than a savepoint around every transaction (two statements each, nearly always
+        for nothing), a failure after writes rolls the whole group back and runs the writes
+        of its finished transactions again: the same statements on the same state, this
+        process being the database's only writer, give the same rows and the same ids.
+        """
+        self._tx.undo()
         connection = self._connection
         assert connection is not None
-        try:
-            connection.execute("ROLLBACK TO unit")
-            connection.execute("RELEASE unit")
-        except sqlite3.Error as exc:
-            self._tx.undo()
-            self._fail_group(StorageError(str(exc)))
-            return
-        self._tx.undo()
-        if not connection.in_transaction:  # pragma: no cover - SQLite rolled back by itself
+        if not connection.in_transaction:  # SQLite rolled it all back (a full disk, say)
             self._fail_group(StorageError("the database rolled the transaction back"))
+            return
+        if not changed:
+            return
+        try:
+            connection.execute("ROLLBACK")
+            connection.execute("BEGIN")
+            self._driver.replay(group.writes)
+        except _DRIVER_ERRORS as exc:
+            self._fail_group(StorageError(f"cannot restore the other transactions: {exc}"))
 
     def _commit_soon(self, group: _Group) -> None:
         """Commit ``group`` now, or once the transaction running inside it has finished."""
@@ -454,6 +492,7 @@ class SqliteStore:
         group.finished = True
         group.error = error
         group.callbacks = []
+        group.writes = []
         for waiter in group.waiters:
             if not waiter.done():
                 waiter.set_exception(error)
