@@ -280,6 +280,7 @@ class Exchange:
         self.publisher = publisher
         self.rules = rules
         self.ids = ids or IdGenerator()
+        self._terms_seen: dict[tuple[int, int, Side, bool], Terms] = {}
         self.timers: TimerSink = _NoTimers()
 
     def work(self) -> _Scope:
@@ -539,7 +540,15 @@ class Exchange:
             raise InvalidParameters("yes_bid + no_bid must not exceed 1.00")
 
     def _terms(self, yes_bid: int, no_bid: int, side: Side) -> Terms:
-        return trade_terms(yes_bid, no_bid, side, flip=self.rules.accepted_side_flip)
+        flip = self.rules.accepted_side_flip
+        key = (yes_bid, no_bid, side, flip)
+        terms = self._terms_seen.get(key)
+        if terms is None:
+            # A lifecycle asks for the same few terms about seven times; Terms is frozen.
+            if len(self._terms_seen) >= 4096:
+                self._terms_seen.clear()
+            terms = self._terms_seen[key] = trade_terms(yes_bid, no_bid, side, flip=flip)
+        return terms
 
     def _side_sizes(self, rfq: Rfq, yes_bid: int, no_bid: int) -> tuple[int, int]:
         sizes = []
