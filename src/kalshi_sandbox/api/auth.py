@@ -13,6 +13,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -39,15 +40,20 @@ class Credential:
     key_id: str
     public_key: PublicKey
     actor: Actor
+    is_rsa: bool = True
+    """Decided once: asking on every request means an abstract-class check each time."""
 
 
-def verify(public_key: PublicKey, signature: bytes, message: bytes) -> bool:
+def verify(public_key: PublicKey, signature: bytes, message: bytes,
+           is_rsa: bool | None = None) -> bool:
     """Return True if ``signature`` signs ``message`` (RSA-PSS with any salt, or Ed25519)."""
+    if is_rsa is None:
+        is_rsa = isinstance(public_key, rsa.RSAPublicKey)
     try:
-        if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, message, _PSS_AUTO, _SHA256)
+        if is_rsa:
+            cast(rsa.RSAPublicKey, public_key).verify(signature, message, _PSS_AUTO, _SHA256)
         else:
-            public_key.verify(signature, message)
+            cast(ed25519.Ed25519PublicKey, public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -76,9 +82,10 @@ class Authenticator:
             if found is None:
                 return None
             key, account = found
+            public_key = load_public_key(key.public_key_pem)
             credential = Credential(
-                key_id, load_public_key(key.public_key_pem),
-                Actor(account.user_id, account.communications_id),
+                key_id, public_key, Actor(account.user_id, account.communications_id),
+                is_rsa=isinstance(public_key, rsa.RSAPublicKey),
             )
             self._cache[key_id] = credential
         return credential
@@ -129,7 +136,7 @@ class Authenticator:
                 "INCORRECT_API_KEY_SIGNATURE: KALSHI-ACCESS-SIGNATURE is not standard base64"
             ) from exc
         message = f"{timestamp}{method}{raw_path}".encode()
-        if not verify(credential.public_key, signature, message):
+        if not verify(credential.public_key, signature, message, credential.is_rsa):
             raise Unauthorized(_diagnose(credential.public_key, signature, timestamp, method,
                                          raw_path, query))
         return credential.actor

@@ -144,6 +144,12 @@ class CachingTransaction(SqlTransaction):
         for cache in (*self._maps, *self._complete):
             cache.clear()
 
+    def sizes(self) -> dict[str, int]:
+        """Return how many entries each map holds (for diagnostics and tests)."""
+        names = ("accounts", "keys", "balances", "markets", "rfqs", "quotes", "positions",
+                 "meta", "open_rfqs", "live_quotes", "known", "timers", "timer_subjects")
+        return dict(zip(names, map(len, (*self._maps, *self._complete)), strict=True))
+
     def trim(self) -> None:
         """Bound memory: drop the oldest entries of any map grown past the limit.
 
@@ -443,6 +449,9 @@ class CachingTransaction(SqlTransaction):
         index = self._timers.get(subject)
         if index is not None:
             self._drop(index, timer_id)
+            if not index:
+                # These maps are never trimmed: a subject without timers leaves no trace.
+                self._drop(self._timers, subject)
         return taken
 
     async def cancel_timers(self, subject: str) -> list[int]:
