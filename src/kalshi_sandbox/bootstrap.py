@@ -321,7 +321,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     journal = Journal(journal_path(settings), clock, store, enabled=settings.journal,
                       encode_lines=msgspec.json.Encoder().encode_lines)
     hub.subscribe(journal.listen)
-    exchange = Exchange(store, clock, hub, Rules.from_settings(settings), JournalIds(ids))
+    exchange = Exchange(store, clock, hub, Rules.from_settings(settings),
+                        JournalIds(ids or IdGenerator(clock=clock)))
 
     async def fire(timer: Timer) -> None:
         # Counterparties' delays share the exchange's scheduler, so they fire in order with it.

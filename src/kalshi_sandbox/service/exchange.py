@@ -279,7 +279,7 @@ class Exchange:
         self.clock = clock
         self.publisher = publisher
         self.rules = rules
-        self.ids = ids or IdGenerator()
+        self.ids = ids or IdGenerator(clock=clock)
         self._terms_seen: dict[tuple[int, int, Side, bool], Terms] = {}
         self.timers: TimerSink = _NoTimers()
 

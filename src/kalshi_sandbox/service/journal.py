@@ -171,6 +171,12 @@ class JournalIds(IdGenerator):
         self.inner = inner or IdGenerator()
 
     def new(self) -> str:
+        return self._take(self.inner.new)
+
+    def token(self, length: int = 8) -> str:
+        return self._take(lambda: self.inner.token(length))
+
+    def _take(self, make: Callable[[], str]) -> str:
         supply = _supply.get()
         value: str | None = None
         if supply is not None:
@@ -179,7 +185,7 @@ class JournalIds(IdGenerator):
             else:
                 supply.shortfall += 1
         if value is None:
-            value = self.inner.new()
+            value = make()
         record = _record.get()
         if record is not None:
             record.ids.append(value)
