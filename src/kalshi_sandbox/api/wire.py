@@ -334,7 +334,7 @@ def parse_accepted_side(data: Mapping[str, Any]) -> Side:
         return Side.YES if value else Side.NO
     body = Body(data, "AcceptQuoteRequest")
     text = body.required_string("accepted_side")
-    side = _SIDES.get(text.lower())
+    side = _SIDES.get(text)
     if side is None:
         raise InvalidParameters(f"accepted_side must be 'yes' or 'no', got {text!r}")
     return side
