@@ -405,11 +405,13 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         exception_handlers=handlers,
         lifespan=lifespan,
     )
+    # A path with a trailing slash is an unknown path (404 in Kalshi's shape), not a redirect.
+    sandbox.app.router.redirect_slashes = False
     use_route_table(sandbox.app)
     # A replay sends its requests through the same routes, journaled, with no faults.
-    in_process.app = JournalMiddleware(Reached(Starlette(routes=routes,
-                                                         exception_handlers=handlers)),
-                                       journal, clock, authenticator)
+    replay_app = Starlette(routes=routes, exception_handlers=handlers)
+    replay_app.router.redirect_slashes = False
+    in_process.app = JournalMiddleware(Reached(replay_app), journal, clock, authenticator)
     return sandbox
 
 

@@ -73,7 +73,7 @@ def test_accept_quote_renders_true_false_to_kalshi_python_3_2_0(
     assert response.json()["quote"]["accepted_side"] == "false"
 
 
-@pytest.mark.parametrize("side", ["maybe", "YESS", "", "1"])
+@pytest.mark.parametrize("side", ["maybe", "YESS", "", "1", "YES", "No", "TRUE", " yes"])
 def test_accept_quote_with_an_unknown_side_is_invalid_parameters(
         deal: tuple[Trader, Trader, str, str], side: str) -> None:
     requester, maker, rfq_id, quote_id = deal

@@ -198,6 +198,18 @@ def test_create_rfq_with_an_absurdly_large_size_is_a_400_not_a_server_error(
     assert requester.get(RFQS).json()["rfqs"] == []
 
 
+@pytest.mark.parametrize("centi_cents", [10**16, 2**62, 2**63 - 1])
+def test_create_rfq_with_an_absurdly_large_target_cost_is_invalid_parameters(
+        control: Control, new_trader: NewTrader, centi_cents: int) -> None:
+    # As for every other amount: too many whole digits is a malformed value, before any
+    # balance check.
+    requester = new_trader("requester")
+    response = post_rfq(requester, rfq_body(target_cost_centi_cents=centi_cents))
+    error = nested_error(response, 400, "invalid_parameters")
+    assert "too large" in error["details"]
+    assert requester.get(RFQS).json()["rfqs"] == []
+
+
 def test_create_rfq_target_cost_excludes_fees_without_target_is_invalid(
         control: Control, new_trader: NewTrader) -> None:
     requester = new_trader("requester")
@@ -378,6 +390,8 @@ def test_create_rfq_target_cost_above_the_balance_is_insufficient_balance(
         ("target_cost_excludes_fees", 1, "bool"),
         ("contracts_fp", ["1"], "string"),
         ("contracts_fp", {"value": "1"}, "string"),
+        ("subtrader_id", 5, "string"),
+        ("subtrader_id", True, "string"),
     ],
 )
 def test_create_rfq_field_of_the_wrong_json_type_is_a_flat_bad_request(

@@ -112,6 +112,21 @@ def test_list_rfqs_filters_by_subaccount(control: Control, new_trader: NewTrader
     bare_error(alice.get(RFQS, params={"subaccount": 64}))
 
 
+def test_list_rfqs_subaccount_filter_selects_the_callers_own_rfqs_only(
+        control: Control, new_trader: NewTrader) -> None:
+    # A creator's subaccount is private (§2.5): the filter names one of the caller's own
+    # subaccounts and never sorts other members' RFQs by theirs.
+    alice, bob = new_trader("alice"), new_trader("bob")
+    alice_primary = alice.create_rfq(MARKET, "1")
+    bob_secondary = post_rfq(bob, {"market_ticker": HVM_MARKET, "contracts_fp": "1",
+                                   "rest_remainder": False, "subaccount": 3}).json()["id"]
+    assert set(ids(bob.get(RFQS).json()["rfqs"])) == {bob_secondary, alice_primary}
+    assert ids(bob.get(RFQS, params={"subaccount": 0}).json()["rfqs"]) == []
+    assert ids(alice.get(RFQS, params={"subaccount": 0}).json()["rfqs"]) == [alice_primary]
+    assert ids(alice.get(RFQS, params={"subaccount": 3}).json()["rfqs"]) == []
+    assert ids(bob.get(RFQS, params={"subaccount": 3}).json()["rfqs"]) == [bob_secondary]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

@@ -100,6 +100,8 @@ def decode_json(raw: bytes, struct: str, *, allow_empty: bool = False) -> dict[s
         data = _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("invalid JSON: exceeded max depth") from None
     if data is None:
         # Go's json.Unmarshal of null into a struct leaves it empty without an error.
         return {}

@@ -67,7 +67,7 @@ def _body_fields(path: str, body: bytes) -> dict[str, Any]:
         return {"body": None}
     try:
         return {"body": _decoder.decode(body)}
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return {"body": None, "body_text": body.decode("utf-8", "replace")}
 
 

@@ -12,7 +12,7 @@ from kalshi_sandbox.api import wire
 from kalshi_sandbox.api.auth import Authenticator
 from kalshi_sandbox.api.http import Endpoint, empty_response, json_response, read_json
 from kalshi_sandbox.domain.errors import QueryValidationError
-from kalshi_sandbox.domain.market import MarketStatus
+from kalshi_sandbox.domain.market import SETTLED_STATUSES, MarketStatus
 from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery
 from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rfq import RfqStatus
@@ -27,8 +27,7 @@ MARKET_STATUS_FILTER: dict[str, tuple[str, ...]] = {
     "open": (MarketStatus.ACTIVE.value,),
     "paused": (),
     "closed": (MarketStatus.CLOSED.value,),
-    "settled": (MarketStatus.DETERMINED.value, MarketStatus.FINALIZED.value,
-                MarketStatus.AMENDED.value, MarketStatus.DISPUTED.value),
+    "settled": tuple(s.value for s in SETTLED_STATUSES),
 }
 
 
@@ -183,7 +182,10 @@ class TradeApi:
         params = request.query_params
         op = "GetMarkets"
         limit = wire.query_int(params, "limit", op, default=100, low=1, high=1000)
-        position = wire.decode_cursor(params, op)
+        try:
+            position = wire.decode_cursor(params, op)
+        except QueryValidationError:
+            position = None  # Kalshi answers a garbage cursor here with the first page
         status = wire.query_choice(params, "status", op, tuple(MARKET_STATUS_FILTER))
         mve = wire.query_choice(params, "mve_filter", op, ("only", "exclude"))
         tickers = params.get("tickers")
@@ -195,6 +197,13 @@ class TradeApi:
             statuses=MARKET_STATUS_FILTER[status] if status else None,
             tickers=tuple(t for t in tickers.split(",") if t) if tickers else None,
             mve=None if mve is None else mve == "only",
+            min_created=wire.unix_seconds(params, "min_created_ts", op),
+            max_created=wire.unix_seconds(params, "max_created_ts", op),
+            min_updated=wire.unix_seconds(params, "min_updated_ts", op),
+            min_close=wire.unix_seconds(params, "min_close_ts", op),
+            max_close=wire.unix_seconds(params, "max_close_ts", op),
+            min_settled=wire.unix_seconds(params, "min_settled_ts", op),
+            max_settled=wire.unix_seconds(params, "max_settled_ts", op),
         )
         markets, cursor = wire.page(await self.exchange.list_markets(query), limit,
                                     lambda m: (0, m.ticker))

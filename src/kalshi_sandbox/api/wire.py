@@ -245,6 +245,7 @@ def parse_create_rfq(data: Mapping[str, Any], *, whole_contracts: bool) -> Creat
     cost_centi = body.integer("target_cost_centi_cents")
     cost_dollars = body.string("target_cost_dollars")
     excludes_fees = body.boolean("target_cost_excludes_fees")
+    body.string("subtrader_id")  # FCM members only: type-checked, otherwise ignored
     contracts: int | None = None
     if contracts_fp is not None:
         contracts = _count(contracts_fp, "contracts_fp")
@@ -262,6 +263,8 @@ def parse_create_rfq(data: Mapping[str, Any], *, whole_contracts: bool) -> Creat
     if cost_centi is not None:
         if cost_centi <= 0:
             raise InvalidParameters("target_cost_centi_cents must be positive")
+        if cost_centi >= 10**(MAX_WHOLE_DIGITS + 4):
+            raise InvalidParameters(f"target_cost_centi_cents is too large, got {cost_centi}")
         if target is not None and target != cost_centi * 100:
             raise InvalidParameters("target_cost_centi_cents and target_cost_dollars disagree")
         target = cost_centi * 100
@@ -331,7 +334,7 @@ def parse_accepted_side(data: Mapping[str, Any]) -> Side:
         return Side.YES if value else Side.NO
     body = Body(data, "AcceptQuoteRequest")
     text = body.required_string("accepted_side")
-    side = _SIDES.get(text.lower())
+    side = _SIDES.get(text)
     if side is None:
         raise InvalidParameters(f"accepted_side must be 'yes' or 'no', got {text!r}")
     return side

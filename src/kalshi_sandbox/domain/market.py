@@ -22,6 +22,13 @@ class MarketStatus(StrEnum):
     FINALIZED = "finalized"
 
 
+SETTLED_STATUSES: tuple[MarketStatus, ...] = (
+    MarketStatus.DETERMINED, MarketStatus.FINALIZED, MarketStatus.AMENDED,
+    MarketStatus.DISPUTED,
+)
+"""Statuses of a market whose outcome is known: what the ``settled`` filters select."""
+
+
 @dataclass(frozen=True, slots=True)
 class PriceRange:
     """One band of a price grid, in $0.0001 units: prices ``start + k*step`` up to ``end``."""

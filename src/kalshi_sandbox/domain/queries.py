@@ -55,6 +55,14 @@ class MarketQuery:
     statuses: tuple[str, ...] | None = None
     tickers: tuple[str, ...] | None = None
     mve: bool | None = None
+    min_created: Instant | None = None
+    max_created: Instant | None = None
+    min_updated: Instant | None = None
+    min_close: Instant | None = None
+    max_close: Instant | None = None
+    min_settled: Instant | None = None
+    """Only settled markets, settled (last updated) at or after this instant."""
+    max_settled: Instant | None = None
 
 
 @dataclass(frozen=True, slots=True)

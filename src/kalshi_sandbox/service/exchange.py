@@ -301,6 +301,11 @@ class Exchange:
     async def list_rfqs(self, actor: Actor, flt: RfqFilter) -> list[Rfq]:
         """Return up to ``flt.limit + 1`` RFQs, newest first (the extra one signals more)."""
         creator = actor.user_id if flt.only_mine else flt.creator_user_id
+        if flt.subaccount is not None:
+            # A creator's subaccount is private: the filter names one of the caller's own.
+            if creator not in (None, actor.user_id):
+                return []
+            creator = actor.user_id
         query = RfqQuery(
             limit=flt.limit + 1, after=flt.after, market_ticker=flt.market_ticker,
             event_ticker=flt.event_ticker, status=flt.status, creator_user_id=creator,

@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from kalshi_sandbox.domain.account import Account, ApiKey, Fill, Order, Position
 from kalshi_sandbox.domain.clock import Instant
-from kalshi_sandbox.domain.market import Market
+from kalshi_sandbox.domain.market import SETTLED_STATUSES, Market
 from kalshi_sandbox.domain.queries import (
     Cursor,
     MarketQuery,
@@ -205,6 +205,20 @@ class SqlTransaction:
             where.add("mve_collection_ticker IS NOT NULL")
         elif query.mve is False:
             where.add("mve_collection_ticker IS NULL")
+        for column, low, high in (("created_ts", query.min_created, query.max_created),
+                                  ("updated_ts", query.min_updated, None),
+                                  ("close_time", query.min_close, query.max_close)):
+            if low is not None:
+                where.add(f"{column} >= ?", low)
+            if high is not None:
+                where.add(f"{column} <= ?", high)
+        if query.min_settled is not None or query.max_settled is not None:
+            settled = [s.value for s in SETTLED_STATUSES]
+            where.add(f"status IN ({', '.join(['?'] * len(settled))})", *settled)
+            if query.min_settled is not None:
+                where.add("updated_ts >= ?", query.min_settled)
+            if query.max_settled is not None:
+                where.add("updated_ts <= ?", query.max_settled)
         sql = f"{MARKETS.select}{where.sql()} ORDER BY ticker LIMIT {int(query.limit)}"
         return [MARKETS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
 
