@@ -33,6 +33,7 @@ from kalshi_sandbox.client import (
     RfqDeleted,
     SequenceGap,
     Subscribed,
+    SubscriptionDropped,
 )
 
 
@@ -88,7 +89,7 @@ async def run(args: argparse.Namespace) -> None:
                         break
                 elif isinstance(event, RfqDeleted):
                     pass  # its quotes are cancelled by the exchange; nothing to do
-                elif isinstance(event, SequenceGap | Reconnected):
+                elif isinstance(event, SequenceGap | SubscriptionDropped | Reconnected):
                     # Messages were lost: a real bot would re-read open RFQs over REST.
                     print(f"stream hiccup: {event}", flush=True)
         balance = await client.get_balance()

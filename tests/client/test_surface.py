@@ -19,8 +19,8 @@ CLIENT_ALL = [
     "QuoteExpiredError", "QuoteStatus", "RateLimitError", "Reconnected", "Rfq",
     "RfqClosedError", "RfqCreated", "RfqDeleted", "RfqStatus", "SANDBOX", "SequenceGap",
     "ServerError", "Side", "StreamError", "StreamEvent", "StreamMessage", "Subscribed",
-    "Subscription", "UnexpectedResponseError", "UnknownMessage", "load_private_key",
-    "resolve_environment", "sign_request", "signing_message",
+    "Subscription", "SubscriptionDropped", "UnexpectedResponseError", "UnknownMessage",
+    "load_private_key", "resolve_environment", "sign_request", "signing_message",
 ]
 """``kalshi_sandbox.client.__all__``; change it here when the public surface changes."""
 

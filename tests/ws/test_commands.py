@@ -16,7 +16,7 @@ import pytest
 
 from kalshi_sandbox.api.ws.fanout import shard_of
 from tests.conftest import HVM_MARKET, MARKET
-from tests.support.server import Control
+from tests.support.server import Control, ServerProcess
 from tests.ws.client import WsClient, data
 from tests.ws.conftest import OpenSocket
 
@@ -124,6 +124,35 @@ def test_bad_json_is_code_1_without_id(client: WsClient, text: str) -> None:
 ])
 def test_wrong_parameter_types_are_code_1(client: WsClient, params: dict[str, Any]) -> None:
     assert _error(client, client.command("subscribe", params))["code"] == 1
+    assert _subscriptions(client) == []
+
+
+def test_json_nested_too_deeply_to_decode_is_code_1_without_a_logged_failure(
+        server: ServerProcess, client: WsClient) -> None:
+    logged = len(server.log_text())
+    client.send("[" * 10_000 + "]" * 10_000)
+    assert client.recv() == {"type": "error",
+                             "msg": {"code": 1, "msg": "Unable to process message"}}
+    assert _subscriptions(client) == []
+    assert "Traceback" not in server.log_text()[logged:]
+
+
+@pytest.mark.parametrize(("text", "echoed"), [
+    ('{"id": 9223372036854775808, "cmd": "list_subscriptions"}', None),
+    ('{"id": -9223372036854775809, "cmd": "list_subscriptions"}', None),
+    ('{"id": 1, "cmd": "unsubscribe", "params": {"sids": [18446744073709551616]}}', 1),
+    ('{"id": 1, "cmd": "subscribe", "params": {"channels": ["communications"], '
+     '"shard_factor": 99999999999999999999}}', 1),
+])
+def test_integers_beyond_64_bits_are_code_1(client: WsClient, text: str,
+                                            echoed: int | None) -> None:
+    """Kalshi reads ids and parameters into 64-bit integers: a larger number does not
+    decode, so the reply is code 1 (and an id that did not decode is not echoed)."""
+    client.send(text)
+    reply = client.recv()
+    assert reply["type"] == "error", reply
+    assert reply["msg"]["code"] == 1
+    assert reply.get("id") == echoed
     assert _subscriptions(client) == []
 
 

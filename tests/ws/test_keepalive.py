@@ -8,13 +8,23 @@ event loop), not exchange timers, so the tests wait on the socket for them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import socket
 import struct
+from typing import Any
 
 import pytest
 
+from kalshi_sandbox.client import (
+    AsyncKalshiClient,
+    RfqCreated,
+    RfqDeleted,
+    Subscribed,
+    SubscriptionDropped,
+)
+from tests.client.streams import Collector
 from tests.support.server import Control, ServerProcess
 from tests.ws.client import WS_PATH, open_ws, signed_headers
 from tests.ws.conftest import PING_INTERVAL, PING_TIMEOUT, QUEUE_LIMIT
@@ -157,3 +167,44 @@ def test_a_burst_beyond_the_queue_drops_that_subscription_with_code_25(
         assert [(f["type"], f["sid"], f["seq"]) for f in maker.drain()] == [
             ("rfq_created", again, 1)]
 
+
+
+def test_the_client_subscription_subscribes_again_after_code_25_and_reports_the_loss(
+        fast: Control, fast_server: ServerProcess) -> None:
+    tickers = [f"KXLOSS-26DEC31-T{n}" for n in range(QUEUE_LIMIT + 2)]
+    for ticker in tickers:
+        fast.market(ticker)
+    requester = fast.trader("requester")
+    maker = fast.trader("maker").account
+
+    async def create(ticker: str, **extra: Any) -> str:
+        # In a thread: the event loop keeps answering the server's fast pings meanwhile.
+        return await asyncio.to_thread(requester.create_rfq, ticker, **extra)
+
+    async def scenario() -> None:
+        async with AsyncKalshiClient(base_url=fast_server.base_url, key_id=maker.key_id,
+                                     private_key=maker.private_key_pem,
+                                     credentials_from_env=False) as client:
+            feed = Collector(client.subscribe("communications"))
+            try:
+                first = await feed.expect(Subscribed)
+                for ticker in tickers[:-1]:
+                    await feed.expect(RfqCreated, id=await create(ticker))
+                # One transaction: nine rfq_deleted and one rfq_created, beyond the queue.
+                await create(tickers[-1], replace_existing=True)
+                dropped = await feed.expect(SubscriptionDropped)
+                assert (dropped.channel, dropped.sid, dropped.code) == (
+                    "communications", first.sid, 25)
+                again = await feed.expect(Subscribed)
+                assert again.channel == "communications"
+                assert again.sid != first.sid
+                rfq_id = await create(tickers[0])
+                created = await feed.expect(RfqCreated, id=rfq_id)
+                assert (created.sid, created.seq) == (again.sid, 1)
+                assert feed.subscription.sids == {"communications": again.sid}
+                assert feed.subscription.reconnects == 0
+            finally:
+                await feed.close()
+        assert not any(isinstance(e, RfqDeleted) for e in feed.seen)
+
+    asyncio.run(scenario())

@@ -48,6 +48,7 @@ from kalshi_sandbox.client import (
     SequenceGap,
     StreamEvent,
     Subscribed,
+    SubscriptionDropped,
     UnknownMessage,
 )
 from kalshi_sandbox.client.credentials import DEFAULT_DATA_DIR
@@ -729,6 +730,9 @@ def _event_json(event: StreamEvent) -> dict[str, Any]:
     if isinstance(event, SequenceGap):
         return {"event": "gap", "sid": event.sid, "expected": event.expected,
                 "received": event.received}
+    if isinstance(event, SubscriptionDropped):
+        return {"event": "dropped", "channel": event.channel, "sid": event.sid,
+                "code": event.code, "message": event.message}
     if isinstance(event, Reconnected):
         return {"event": "reconnected", "attempts": event.attempts, "reason": event.reason}
     return {"type": event.type, "sid": event.sid, "seq": event.seq,
@@ -761,6 +765,9 @@ def _event_line(event: StreamEvent) -> str:
     if isinstance(event, SequenceGap):
         return (f"gap on sid {event.sid}: {event.missed} message(s) lost "
                 f"(seq {event.expected} expected, {event.received} received)")
+    if isinstance(event, SubscriptionDropped):
+        return (f"sid {event.sid} dropped by the server ({event.code} {event.message}); "
+                f"subscribing to {event.channel} again, messages were lost")
     if isinstance(event, Reconnected):
         return f"reconnected after {event.attempts} attempt(s): {event.reason}"
     cells = [_text(v) for v in _event_row(event)]
@@ -786,6 +793,9 @@ class WatchView:
             self.rows.append(["", "[red]gap[/red]", "", "", "",
                               f"{event.missed} lost", f"seq {event.expected}->{event.received}",
                               ""])
+        elif isinstance(event, SubscriptionDropped):
+            self.rows.append(["", "[red]dropped[/red]", "", "", "", "",
+                              f"{event.code} {event.message}", ""])
         elif isinstance(event, Reconnected):
             self.rows.append(["", "[yellow]reconnected[/yellow]", "", "", "", "",
                               event.reason, ""])

@@ -54,6 +54,7 @@ from kalshi_sandbox.client.messages import (
     StreamEvent,
     StreamMessage,
     Subscribed,
+    SubscriptionDropped,
     UnknownMessage,
 )
 from kalshi_sandbox.client.models import (
@@ -133,6 +134,7 @@ __all__ = [
     "StreamMessage",
     "Subscribed",
     "Subscription",
+    "SubscriptionDropped",
     "UnexpectedResponseError",
     "UnknownMessage",
     "load_private_key",

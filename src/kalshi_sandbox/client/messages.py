@@ -3,8 +3,10 @@
 Data messages (reference §6.5) carry their envelope's ``sid``, ``seq`` and ``sending_ts_ms``
 next to the typed payload. Stream events report what happened to the connection itself:
 :class:`Subscribed` when the server acknowledged a channel, :class:`SequenceGap` when ``seq``
-skipped numbers (messages were lost; the channel has no replay), and :class:`Reconnected`
-after the connection dropped and was re-established (messages sent meanwhile are lost).
+skipped numbers (messages were lost; the channel has no replay), :class:`SubscriptionDropped`
+when the server dropped one subscription (error 25, a connection too far behind) and it is
+subscribed again, and :class:`Reconnected` after the connection dropped and was re-established
+(messages sent meanwhile are lost).
 """
 
 from __future__ import annotations
@@ -159,6 +161,22 @@ class SequenceGap:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionDropped:
+    """The server dropped subscription ``sid`` of ``channel`` with error ``code``.
+
+    Code 25 (``message`` "Subscription buffer overflow") means the connection fell so far
+    behind that its waiting messages were discarded. The channel is subscribed again at once
+    (a new :class:`Subscribed` follows); what was sent in between is lost, so re-read state
+    over REST if it matters.
+    """
+
+    channel: str
+    sid: int
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reconnected:
     """The connection dropped (``reason``) and was re-established after ``attempts`` tries.
 
@@ -174,7 +192,7 @@ DataMessage = (RfqCreated | RfqDeleted | QuoteCreated | QuoteAccepted | QuoteExe
                | UnknownMessage)
 """A message the server sent on a channel."""
 
-StreamEvent = DataMessage | Subscribed | SequenceGap | Reconnected
+StreamEvent = DataMessage | Subscribed | SequenceGap | SubscriptionDropped | Reconnected
 """Everything a subscription yields."""
 
 
@@ -274,6 +292,7 @@ __all__ = [
     "StreamEvent",
     "StreamMessage",
     "Subscribed",
+    "SubscriptionDropped",
     "UnknownMessage",
     "parse_message",
 ]

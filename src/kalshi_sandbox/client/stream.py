@@ -32,6 +32,7 @@ from kalshi_sandbox.client.messages import (
     SequenceGap,
     StreamEvent,
     Subscribed,
+    SubscriptionDropped,
     parse_message,
 )
 
@@ -54,7 +55,11 @@ class Subscription:
     connection is read in a background task, so a loop may be left and resumed, or wrapped in
     ``asyncio.timeout``, without losing the connection or any message. Events are typed data
     messages (:class:`~kalshi_sandbox.client.messages.QuoteAccepted`, ...) and the stream events
-    :class:`Subscribed`, :class:`SequenceGap` and :class:`Reconnected`.
+    :class:`Subscribed`, :class:`SequenceGap`, :class:`SubscriptionDropped` and
+    :class:`Reconnected`.
+
+    A subscription the server drops on its own (error 25 when the connection falls too far
+    behind) is reported as :class:`SubscriptionDropped` and subscribed again at once.
 
     The first connection must succeed (a failure raises at once); after that a dropped
     connection is re-opened with exponential backoff (``backoff`` seconds doubling up to
@@ -193,9 +198,8 @@ class Subscription:
                     f"gave up reconnecting to {self.ws_url} after {attempts} attempts: "
                     f"{failure}") from failure
 
-    async def _subscribe(self, connection: ClientConnection) -> None:
-        self.sids.clear()
-        for channel in self.channels:
+    async def _subscribe(self, connection: ClientConnection, channels: Iterable[str]) -> None:
+        for channel in channels:
             command = {"id": self._next_id, "cmd": "subscribe",
                        "params": {"channels": [channel], **self.params}}
             self._next_id += 1
@@ -207,12 +211,15 @@ class Subscription:
         while not self._closed:
             self._connection = connection
             self._last_seq.clear()
+            self.sids.clear()
             try:
-                await self._subscribe(connection)
+                await self._subscribe(connection, self.channels)
                 if reconnect is not None:
                     yield reconnect
                 async for frame in connection:
                     for event in self._handle(frame):
+                        if isinstance(event, SubscriptionDropped):
+                            await self._subscribe(connection, [event.channel])
                         yield event
                 reason = (f"server closed the connection ({connection.close_code} "
                           f"{connection.close_reason})".rstrip())
@@ -238,8 +245,16 @@ class Subscription:
         msg = envelope.get("msg")
         if kind == "error":
             detail = msg if isinstance(msg, dict) else {}
-            raise StreamError(int(detail.get("code", 0)), str(detail.get("msg", msg)),
-                              envelope.get("id"))
+            code, text = int(detail.get("code", 0)), str(detail.get("msg", msg))
+            sid = envelope.get("sid")
+            channel = next((c for c, s in self.sids.items() if s == sid), None)
+            if channel is not None and isinstance(sid, int) and envelope.get("id") is None:
+                # The server dropped one subscription (code 25: too far behind); the
+                # others carry on, and this one is subscribed again.
+                del self.sids[channel]
+                self._last_seq.pop(sid, None)
+                return [SubscriptionDropped(channel, sid, code, text)]
+            raise StreamError(code, text, envelope.get("id"))
         if kind == "subscribed" and isinstance(msg, dict):
             channel, sid = str(msg.get("channel")), int(msg["sid"])
             self.sids[channel] = sid

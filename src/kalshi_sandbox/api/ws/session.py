@@ -105,8 +105,13 @@ class CommandError(Exception):
         return {"code": self.code, "msg": f"{text}: {self.detail}" if self.detail else text}
 
 
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """Return True for a JSON integer that fits the 64 bits Kalshi decodes it into."""
+    return (isinstance(value, int) and not isinstance(value, bool)
+            and INT64_MIN <= value <= INT64_MAX)
 
 
 class Flusher:
@@ -371,7 +376,8 @@ class Session:
         try:
             try:
                 data = _decode(text)
-            except (msgspec.DecodeError, UnicodeDecodeError):
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                # RecursionError: arrays or objects nested too deeply to decode.
                 raise CommandError(1) from None
             if not isinstance(data, dict):
                 raise CommandError(1)
