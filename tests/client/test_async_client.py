@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kalshi_sandbox.client import (
     AsyncKalshiClient,
+    FillMessage,
     QuoteAccepted,
     QuoteCreated,
     QuoteExecuted,
@@ -18,6 +19,7 @@ from kalshi_sandbox.client import (
     RfqDeleted,
     Side,
     Subscribed,
+    UserOrderMessage,
 )
 from tests.client.streams import Collector
 from tests.conftest import MARKET
@@ -141,5 +143,48 @@ def test_a_timeout_around_the_loop_keeps_the_connection_and_its_messages(
             assert isinstance(created, RfqCreated)
             assert (created.id, created.seq) == (rfq_id, 1)
             assert stream.reconnects == 0
+
+    asyncio.run(scenario())
+
+
+def test_private_channels_arrive_as_typed_fill_and_order_messages(
+        control: Control, requester: Account, maker: Account) -> None:
+    async def scenario() -> None:
+        async with _client(control.base_url, requester) as buyer, \
+                _client(control.base_url, maker) as seller:
+            feed = Collector(buyer.subscribe("fill", "user_orders"))
+            try:
+                await feed.expect(Subscribed, channel="fill")
+                await feed.expect(Subscribed, channel="user_orders")
+                rfq_id = await buyer.create_rfq(MARKET, contracts=Decimal("10"))
+                quote_id = await seller.create_quote(rfq_id, "0.40", "0.55")
+                await buyer.accept_quote(rfq_id, quote_id, "yes")
+                await seller.confirm_quote(rfq_id, quote_id)
+                control.advance(15)
+
+                order = await feed.expect(UserOrderMessage)
+                fill = await feed.expect(FillMessage, order_id=order.order_id)
+                quote = await buyer.get_quote(rfq_id, quote_id)
+                assert order.order_id == quote.rfq_creator_order_id
+                assert (order.ticker, order.status, order.side, order.yes_price,
+                        order.initial_count, order.fill_count, order.remaining_count) == (
+                    MARKET, "executed", Side.YES, Decimal("0.4500"), Decimal("10.00"),
+                    Decimal("10.00"), Decimal("0.00"))
+                assert order.client_order_id is not None
+                assert order.client_order_id.endswith(quote_id)
+                rest = [f async for f in buyer.iter_fills(order_id=order.order_id)]
+                assert len(rest) == 1
+                assert (fill.trade_id, fill.market_ticker, fill.side, fill.yes_price,
+                        fill.no_price, fill.count, fill.is_taker, fill.post_position) == (
+                    rest[0].fill_id, MARKET, Side.YES, Decimal("0.4500"), Decimal("0.5500"),
+                    Decimal("10.00"), True, Decimal("10.00"))
+                assert fill.fee_cost is not None
+                assert fill.fee_cost > 0
+                assert fill.client_order_id == order.client_order_id
+                created = rest[0].created_time
+                assert created is not None
+                assert fill.ts == created.replace(microsecond=created.microsecond // 1000 * 1000)
+            finally:
+                await feed.close()
 
     asyncio.run(scenario())

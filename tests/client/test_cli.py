@@ -310,3 +310,30 @@ def test_watch_piped_prints_one_line_per_event(control: Control, requester: Acco
         _stop(process)
     assert line.split() == ["seq=1", "type=rfq_created", f"market={MARKET}", f"rfq={rfq_id}",
                             "size=5.00"]
+
+
+def test_watch_streams_the_private_channels_it_is_given(
+        control: Control, requester: Account, maker: Account) -> None:
+    process = _watch(control, maker, "--channel", "fill", "--channel", "user_orders",
+                     "--count", "2")
+    try:
+        lines = Lines(process)
+        assert {lines.next().strip(), lines.next().strip()} == {
+            "subscribed to fill (sid 1)", "subscribed to user_orders (sid 2)"}
+        rfq_id = _run(control, requester, "rfq", "create", MARKET, "--contracts", "5")["id"]
+        quote_id = _run(control, maker, "quote", "create", rfq_id, "--yes-bid", "0.40",
+                        "--no-bid", "0.55")["id"]
+        _run(control, requester, "quote", "accept", quote_id, "--rfq", rfq_id,
+             "--side", "yes")
+        _run(control, maker, "quote", "confirm", quote_id, "--rfq", rfq_id)
+        control.advance(15)
+        order_line, fill_line = lines.next().strip(), lines.next().strip()
+        assert process.wait(timeout=20) == 0
+    finally:
+        _stop(process)
+    order_id = _run(control, maker, "quote", "get", quote_id, "--rfq",
+                    rfq_id)["quote"]["creator_order_id"]
+    assert order_line.startswith(
+        f"seq=1  type=user_order  market={MARKET}  quote=order {order_id}  size=5.00")
+    assert fill_line.startswith(
+        f"seq=1  type=fill  market={MARKET}  quote=order {order_id}  size=5.00")

@@ -12,6 +12,7 @@ CLIENT_ALL = [
     "APIError", "AsyncKalshiClient", "AuthenticationError", "BadRequestError", "Balance",
     "BlockTradeProposal", "ConflictError", "Credentials", "CredentialsError", "DEMO",
     "DataMessage", "Environment", "EventPosition", "ExchangeStatus", "Fill",
+    "FillMessage",
     "InsufficientBalanceError", "InvalidParametersError", "KalshiAuth", "KalshiClient",
     "KalshiConnectionError", "KalshiError", "Market", "MveSelectedLeg", "NotFoundError",
     "Order", "PRODUCTION", "Page", "PermissionDeniedError", "Position", "PositionsPage",
@@ -20,7 +21,8 @@ CLIENT_ALL = [
     "RfqClosedError", "RfqCreated", "RfqDeleted", "RfqStatus", "SANDBOX", "SequenceGap",
     "ServerError", "Side", "StreamError", "StreamEvent", "StreamMessage", "Subscribed",
     "Subscription", "SubscriptionDropped", "UnexpectedResponseError", "UnknownMessage",
-    "load_private_key", "resolve_environment", "sign_request", "signing_message",
+    "UserOrderMessage", "load_private_key", "resolve_environment", "sign_request",
+    "signing_message",
 ]
 """``kalshi_sandbox.client.__all__``; change it here when the public surface changes."""
 

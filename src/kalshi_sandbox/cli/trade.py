@@ -32,6 +32,7 @@ from kalshi_sandbox.client import (
     CredentialsError,
     DataMessage,
     Fill,
+    FillMessage,
     KalshiClient,
     KalshiError,
     Market,
@@ -50,6 +51,7 @@ from kalshi_sandbox.client import (
     Subscribed,
     SubscriptionDropped,
     UnknownMessage,
+    UserOrderMessage,
 )
 from kalshi_sandbox.client.credentials import DEFAULT_DATA_DIR
 
@@ -755,6 +757,12 @@ def _event_row(event: DataMessage) -> list[Any]:
     if isinstance(event, QuoteExecuted):
         return [event.seq, event.type, event.market_ticker, event.rfq_id, event.quote_id,
                 "", f"order {event.order_id}", ""]
+    if isinstance(event, FillMessage):
+        return [event.seq, event.type, event.market_ticker, "-", f"order {event.order_id}",
+                event.count, f"yes {event.yes_price}", event.side]
+    if isinstance(event, UserOrderMessage):
+        return [event.seq, event.type, event.ticker, "-", f"order {event.order_id}",
+                event.initial_count, f"yes {event.yes_price} ({event.status})", event.side]
     assert isinstance(event, UnknownMessage)
     return [event.seq, event.type, "", "", "", "", event.error or "", ""]
 
@@ -817,6 +825,10 @@ def watch(
         "--count", min=1, show_default=False,
         help="Stop after this many messages (default: run until Ctrl-C).")] = None,
     rows: Annotated[int, typer.Option("--rows", min=1, help="Rows kept in the table.")] = 20,
+    channels: Annotated[list[str] | None, typer.Option(
+        "--channel", show_default=False,
+        help="A channel to stream; repeat for several (default: communications). "
+             "fill and user_orders show your own fills and orders.")] = None,
     env: EnvOption = Env.SANDBOX, base_url: BaseUrlOption = None, key_id: KeyIdOption = None,
     private_key: PrivateKeyOption = None, as_: AsOption = Role.REQUESTER,
     data_dir: DataDirOption = DEFAULT_DATA_DIR, as_json: JsonOption = False,
@@ -828,13 +840,13 @@ def watch(
     """
     target = Target(env, base_url, key_id, private_key, as_, data_dir, as_json)
     with failures(target), suppress(KeyboardInterrupt):
-        asyncio.run(_watch(target, mine, count, rows))
+        asyncio.run(_watch(target, mine, count, rows, tuple(channels or ["communications"])))
 
 
-async def _watch(target: Target, mine: bool, count: int | None, rows: int) -> None:
+async def _watch(target: Target, mine: bool, count: int | None, rows: int,
+                 channels: tuple[str, ...]) -> None:
     async with target.async_client() as client:
-        subscription = client.subscribe("communications",
-                                        user_filter="self" if mine else None)
+        subscription = client.subscribe(*channels, user_filter="self" if mine else None)
         seen = 0
         if target.as_json:
             async with subscription:

@@ -44,6 +44,7 @@ from kalshi_sandbox.client.errors import (
 )
 from kalshi_sandbox.client.messages import (
     DataMessage,
+    FillMessage,
     QuoteAccepted,
     QuoteCreated,
     QuoteExecuted,
@@ -56,6 +57,7 @@ from kalshi_sandbox.client.messages import (
     Subscribed,
     SubscriptionDropped,
     UnknownMessage,
+    UserOrderMessage,
 )
 from kalshi_sandbox.client.models import (
     Balance,
@@ -97,6 +99,7 @@ __all__ = [
     "EventPosition",
     "ExchangeStatus",
     "Fill",
+    "FillMessage",
     "InsufficientBalanceError",
     "InvalidParametersError",
     "KalshiAuth",
@@ -137,6 +140,7 @@ __all__ = [
     "SubscriptionDropped",
     "UnexpectedResponseError",
     "UnknownMessage",
+    "UserOrderMessage",
     "load_private_key",
     "resolve_environment",
     "sign_request",

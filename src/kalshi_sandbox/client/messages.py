@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from kalshi_sandbox.client.models import (
     Side,
     amount,
     count,
+    flag,
     integer,
     legs,
     required_amount,
@@ -30,6 +31,7 @@ from kalshi_sandbox.client.models import (
     required_timestamp,
     side,
     text,
+    timestamp,
 )
 
 
@@ -132,6 +134,46 @@ class QuoteExecuted(StreamMessage):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FillMessage(StreamMessage):
+    """One of your orders filled (channel ``fill``); an RFQ execution sends one per party."""
+
+    trade_id: str
+    order_id: str
+    market_ticker: str
+    side: Side
+    yes_price: Decimal
+    count: Decimal
+    ts: datetime
+    no_price: Decimal | None = None
+    action: str | None = None
+    is_taker: bool | None = None
+    fee_cost: Decimal | None = None
+    post_position: Decimal | None = None
+    client_order_id: str | None = None
+    subaccount: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserOrderMessage(StreamMessage):
+    """One of your orders was created or changed (channel ``user_orders``)."""
+
+    order_id: str
+    ticker: str
+    status: str
+    side: Side
+    yes_price: Decimal
+    no_price: Decimal | None = None
+    action: str | None = None
+    initial_count: Decimal | None = None
+    fill_count: Decimal | None = None
+    remaining_count: Decimal | None = None
+    client_order_id: str | None = None
+    created_time: datetime | None = None
+    last_update_time: datetime | None = None
+    subaccount: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownMessage(StreamMessage):
     """A message of a type this client does not model, or one that did not parse."""
 
@@ -189,7 +231,7 @@ class Reconnected:
 
 
 DataMessage = (RfqCreated | RfqDeleted | QuoteCreated | QuoteAccepted | QuoteExecuted
-               | UnknownMessage)
+               | FillMessage | UserOrderMessage | UnknownMessage)
 """A message the server sent on a channel."""
 
 StreamEvent = DataMessage | Subscribed | SequenceGap | SubscriptionDropped | Reconnected
@@ -228,6 +270,24 @@ def _offers(m: Mapping[str, Any]) -> dict[str, Any]:
         "rfq_target_cost": amount(m, "rfq_target_cost_dollars", "rfq_target_cost_centi_cents",
                                   CENTI_CENT),
     }
+
+
+def _from_ms(stamp: int) -> datetime:
+    return datetime.fromtimestamp(stamp // 1000, UTC) + timedelta(milliseconds=stamp % 1000)
+
+
+def _required_side(m: Mapping[str, Any], *names: str) -> Side:
+    value = side(m, *names)
+    if value is None:
+        raise ValueError(f"missing {names[0]}")
+    return value
+
+
+def _required_count(m: Mapping[str, Any], current: str, legacy: str) -> Decimal:
+    value = count(m, current, legacy)
+    if value is None:
+        raise ValueError(f"missing {current}")
+    return value
 
 
 def parse_message(envelope: Mapping[str, Any]) -> DataMessage:
@@ -275,6 +335,39 @@ def parse_message(envelope: Mapping[str, Any]) -> DataMessage:
                 client_order_id=text(m, "client_order_id"),
                 executed_ts=required_timestamp(m.get("executed_ts"), "executed_ts"),
             )
+        if kind == "fill":
+            stamp = integer(m, "ts_ms")
+            return FillMessage(
+                **base, trade_id=required_text(m, "trade_id"),
+                order_id=required_text(m, "order_id"),
+                market_ticker=required_text(m, "market_ticker"),
+                side=_required_side(m, "purchased_side", "side"),
+                yes_price=required_amount(m, "yes_price_dollars", "yes_price"),
+                no_price=amount(m, "no_price_dollars", "no_price"),
+                count=_required_count(m, "count_fp", "count"),
+                ts=(_from_ms(stamp) if stamp is not None
+                    else required_timestamp(m.get("ts"), "ts")),
+                action=text(m, "action"), is_taker=flag(m, "is_taker"),
+                fee_cost=amount(m, "fee_cost"),
+                post_position=count(m, "post_position_fp", "post_position"),
+                client_order_id=text(m, "client_order_id"), subaccount=integer(m, "subaccount"),
+            )
+        if kind == "user_order":
+            return UserOrderMessage(
+                **base, order_id=required_text(m, "order_id"),
+                ticker=required_text(m, "ticker"), status=required_text(m, "status"),
+                side=_required_side(m, "outcome_side", "side"),
+                yes_price=required_amount(m, "yes_price_dollars", "yes_price"),
+                no_price=amount(m, "no_price_dollars", "no_price"),
+                action=text(m, "action"),
+                initial_count=count(m, "initial_count_fp", "initial_count"),
+                fill_count=count(m, "fill_count_fp", "fill_count"),
+                remaining_count=count(m, "remaining_count_fp", "remaining_count"),
+                client_order_id=text(m, "client_order_id"),
+                created_time=timestamp(m.get("created_time")),
+                last_update_time=timestamp(m.get("last_update_time")),
+                subaccount=integer(m, "subaccount_number"),
+            )
     except (ValueError, TypeError) as exc:
         return UnknownMessage(**base, error=f"could not read {kind}: {exc}")
     return UnknownMessage(**base)
@@ -282,6 +375,7 @@ def parse_message(envelope: Mapping[str, Any]) -> DataMessage:
 
 __all__ = [
     "DataMessage",
+    "FillMessage",
     "QuoteAccepted",
     "QuoteCreated",
     "QuoteExecuted",
@@ -294,5 +388,6 @@ __all__ = [
     "Subscribed",
     "SubscriptionDropped",
     "UnknownMessage",
+    "UserOrderMessage",
     "parse_message",
 ]
