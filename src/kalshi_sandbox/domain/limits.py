@@ -12,7 +12,7 @@ rounding, the same answer on every run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kalshi_sandbox.domain.clock import Instant
@@ -37,16 +37,13 @@ class Cost:
 
     bucket: Bucket
     tokens: int = DEFAULT_COST
+    write: bool = field(init=False, compare=False)
+    """True if the Write bucket pays (worked out once: every request asks)."""
+    micro_tokens: int = field(init=False, compare=False)
 
-    @property
-    def write(self) -> bool:
-        """Return True if the Write bucket pays."""
-        return self.bucket is Bucket.WRITE
-
-    @property
-    def micro_tokens(self) -> int:
-        """Return the cost in micro-tokens."""
-        return self.tokens * MICRO_TOKENS
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "write", self.bucket is Bucket.WRITE)
+        object.__setattr__(self, "micro_tokens", self.tokens * MICRO_TOKENS)
 
 
 READ = Cost(Bucket.READ)
@@ -156,5 +153,4 @@ class Buckets:
 
     def take(self, cost: Cost, now: Instant) -> bool:
         """Pay ``cost`` from its bucket at ``now``; return False, taking nothing, if it cannot."""
-        bucket = self.write if cost.bucket is Bucket.WRITE else self.read
-        return bucket.take(cost.micro_tokens, now)
+        return (self.write if cost.write else self.read).take(cost.micro_tokens, now)
