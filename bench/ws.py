@@ -501,7 +501,7 @@ class SandboxProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kalshi_sandbox", "serve", "--port", str(self.port),
              "--data-dir", str(workdir / "sandbox"), "--clock", "manual", "--no-seed",
-             "--log-level", "warning"],
+             "--rate-limit", "off", "--log-level", "warning"],
             stdout=self.log, stderr=subprocess.STDOUT)
         if core is not None:
             os.sched_setaffinity(self.process.pid, {core})

@@ -50,6 +50,7 @@ def serve(
     makers: Annotated[int | None, _opt("makers")] = None,
     requesters: Annotated[int | None, _opt("requesters")] = None,
     requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
+    rate_limit: Annotated[str | None, _opt("rate_limit")] = None,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     access_log: Annotated[bool, typer.Option("--access-log",
                                              help="Log every request.")] = False,
@@ -68,7 +69,7 @@ def serve(
             clock_start=clock_start,
             admin_token=admin_token, log_level=log_level, makers=makers,
             requesters=requesters, requester_interval=requester_interval,
-            seed=False if no_seed else None,
+            rate_limit=rate_limit, seed=False if no_seed else None,
         )
         settings.validate()
     except ValueError as exc:
@@ -102,7 +103,8 @@ def print_banner(box: Any) -> None:
     console.print(f"  control    {base}/sandbox/v1")
     console.print(f"database: {s.database_path}   clock: {s.clock}   "
                   f"confirm window {s.confirm_window:g}s / execution {s.execution_delay:g}s "
-                  f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)")
+                  f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)   "
+                  f"rate limits: {s.rate_limit}")
     if box.demo:
         console.print("\n[bold]Demo accounts[/bold]")
         for demo in box.demo:
