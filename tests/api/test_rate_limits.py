@@ -17,7 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from kalshi_sandbox.cli import app
 from kalshi_sandbox.client.auth import PrivateKey
 from tests.api.conftest import NewTrader, SharedKeyTrader
 from tests.api.support import QUOTES, RFQS, post_quote, post_rfq, scoped
@@ -25,6 +27,7 @@ from tests.conftest import HVM_MARKET, MARKET
 from tests.support.server import Account, Control, ServerProcess, Trader, running
 
 LimitedTrader = Callable[..., Trader]
+runner = CliRunner()
 
 BASIC_LIMITS = {"usage_tier": "basic",
                 "read": {"refill_rate": 200, "bucket_capacity": 400},
@@ -420,3 +423,26 @@ def test_a_reset_refills_the_demo_accounts_buckets(tmp_path: Path) -> None:
         finally:
             trader.close()
             control.close()
+
+
+# From the command line ------------------------------------------------------------------------
+
+
+def test_account_commands_create_show_and_change_tiers(limited_control: Control) -> None:
+    def run(*args: str) -> Any:
+        result = runner.invoke(app, [*args, "--url", limited_control.base_url, "--json"],
+                               env={"KALSHI_SANDBOX_ADMIN_TOKEN": None})
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+        return json.loads(result.stdout)
+
+    created = run("account", "create", "bot", "--usage-tier", "premier")
+    assert created["usage_tier"] == "premier"
+    shown = run("account", "limits", created["user_id"])
+    assert (shown["usage_tier"], shown["enforced"], shown["write"]["tokens"]) == (
+        "premier", True, 2000)
+    changed = run("account", "limits", created["user_id"], "--usage-tier", "prime")
+    assert (changed["usage_tier"], changed["read"]["refill_rate"]) == ("prime", 4000)
+    refused = runner.invoke(app, ["account", "limits", created["user_id"], "--usage-tier",
+                                  "gold", "--url", limited_control.base_url])
+    assert refused.exit_code == 1
+    assert "unknown usage tier 'gold'" in refused.stderr

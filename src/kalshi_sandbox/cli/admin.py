@@ -158,6 +158,9 @@ def account_create(
         exists=True, dir_okay=False)] = None,
     save_key: Annotated[Path | None, typer.Option(
         "--save-key", help="Write the generated private key to this file.")] = None,
+    usage_tier: Annotated[str | None, typer.Option(
+        "--usage-tier", help="Rate-limit tier (basic ... prestige); default: the server's.")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
     as_json: JsonOption = False,
@@ -166,6 +169,8 @@ def account_create(
     body: dict[str, Any] = {"name": name, "balance_dollars": balance}
     if public_key is not None:
         body["public_key_pem"] = public_key.read_text()
+    if usage_tier is not None:
+        body["usage_tier"] = usage_tier
     data = _call(url, token, "POST", "/accounts", body)
     if save_key is not None and "private_key_pem" in data:
         save_key.write_text(data["private_key_pem"])
@@ -180,6 +185,24 @@ def account_list(url: UrlOption = DEFAULT_URL, token: TokenOption = "",
                  as_json: JsonOption = False) -> None:
     """List accounts with their key ids and balances."""
     _print(_call(url, token, "GET", "/accounts"), as_json)
+
+
+@account_app.command("limits")
+def account_limits(
+    user_id: Annotated[str, typer.Argument(help="The account's user id.")],
+    usage_tier: Annotated[str | None, typer.Option(
+        "--usage-tier", help="Give the account this tier (basic, advanced, expert, premier, "
+        "paragon, prime, prestige); its buckets start full.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Show an account's rate limits and the tokens it holds, or change its tier."""
+    if usage_tier is None:
+        _print(_call(url, token, "GET", f"/accounts/{user_id}/limits"), as_json)
+    else:
+        _print(_call(url, token, "PUT", f"/accounts/{user_id}/limits",
+                     {"usage_tier": usage_tier}), as_json)
 
 
 @market_app.command("create")
