@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import kalshi_python_sync as sdk
 import pytest
 from typer.testing import CliRunner
 
@@ -23,6 +24,7 @@ from kalshi_sandbox.cli import app
 from kalshi_sandbox.client.auth import PrivateKey
 from tests.api.conftest import NewTrader, SharedKeyTrader
 from tests.api.support import QUOTES, RFQS, post_quote, post_rfq, scoped
+from tests.conformance.test_python_sdk import sdk_client
 from tests.conftest import HVM_MARKET, MARKET
 from tests.support.server import Account, Control, ServerProcess, Trader, running
 
@@ -446,3 +448,21 @@ def test_account_commands_create_show_and_change_tiers(limited_control: Control)
                                   "gold", "--url", limited_control.base_url])
     assert refused.exit_code == 1
     assert "unknown usage tier 'gold'" in refused.stderr
+
+
+# Kalshi's official Python SDK ---------------------------------------------------------------
+
+
+def test_kalshis_python_sdk_sees_the_429_as_kalshi_sends_it(
+        limited: ServerProcess, limited_trader: LimitedTrader) -> None:
+    client = sdk_client(limited.base_url, limited_trader("sdk").account)
+    try:
+        for _ in range(10):
+            with pytest.raises(sdk.NotFoundException):
+                client.delete_rfq(some_id())
+        with pytest.raises(sdk.ApiException) as refused:
+            client.create_rfq(market_ticker=MARKET, contracts=10, rest_remainder=False)
+        assert refused.value.status == 429
+        assert json.loads(refused.value.body) == {"error": "too many requests"}
+    finally:
+        client.rest_client.pool_manager.clear()
