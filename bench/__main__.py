@@ -1,11 +1,11 @@
 """Benchmark the sandbox against a bare signed Starlette app, on one pinned server core.
 
 ``make bench`` (or ``python -m bench``) starts, each pinned with taskset to the server core:
-the sandbox (``kalshi-sandbox serve --clock manual``, SQLite in a temporary directory), the
-baseline app (bench/baseline.py) and a canned-response server (bench/sink.py); the load
-generator runs on the other core. It prints figures and ratios, and writes them as JSON to
-bench/results/. It asserts no timing: the machine may be shared and noisy, which is why every
-comparison is against a baseline measured in the same run, on the same core, and why CPU
+the sandbox (``kalshi-sandbox serve --clock manual --rate-limit off``, SQLite in a temporary
+directory), the baseline app (bench/baseline.py) and a canned-response server (bench/sink.py);
+the load generator runs on the other core. It prints figures and ratios, and writes them as
+JSON to bench/results/. It asserts no timing: the machine may be shared and noisy, which is why
+every comparison is against a baseline measured in the same run, on the same core, and why CPU
 time per request is reported beside wall-clock rates.
 """
 

@@ -126,10 +126,13 @@ class Server:
 def sandbox_server(workdir: Path, core: int | None, *extra: str) -> Server:
     """Return (unstarted) ``kalshi-sandbox serve`` with a manual clock and SQLite in workdir.
 
-    Every other setting keeps its default (30 s confirmation window, 15 s execution delay).
+    Rate limits are off (the load is far beyond any tier's budget, and a manual clock refills
+    no bucket); every other setting keeps its default (30 s confirmation window, 15 s
+    execution delay).
     """
     return Server(
         "sandbox",
         ["-m", "kalshi_sandbox", "serve", "--data-dir", str(workdir / "sandbox"),
-         "--clock", "manual", "--no-seed", "--log-level", "warning", *extra],
+         "--clock", "manual", "--no-seed", "--rate-limit", "off", "--log-level", "warning",
+         *extra],
         "/sandbox/v1/health", core, workdir / "sandbox.log")

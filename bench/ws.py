@@ -1,8 +1,9 @@
 """Benchmark the WebSocket fan-out: RFQ broadcast to 1,000 subscribers, quote_accepted under load.
 
-``python -m bench.ws`` starts a sandbox (``kalshi-sandbox serve --clock manual``, SQLite in a
-temporary directory, pinned to one core when two are available) and, in this process on the
-other core, opens ``--connections`` WebSocket connections subscribed to ``communications``.
+``python -m bench.ws`` starts a sandbox (``kalshi-sandbox serve --clock manual --rate-limit
+off``, SQLite in a temporary directory, pinned to one core when two are available) and, in this
+process on the other core, opens ``--connections`` WebSocket connections subscribed to
+``communications``.
 
 1. Broadcast: ``--rfqs`` times, it sends a signed Create RFQ and measures the time from sending
    the request to the moment the last of the connections has received that RFQ's
@@ -493,7 +494,7 @@ def free_port() -> int:
 
 
 class SandboxProcess:
-    """``kalshi-sandbox serve`` with a manual clock in a temporary directory."""
+    """``kalshi-sandbox serve`` with a manual clock and no rate limits in a temporary directory."""
 
     def __init__(self, workdir: Path, core: int | None) -> None:
         self.port = free_port()
@@ -501,7 +502,7 @@ class SandboxProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kalshi_sandbox", "serve", "--port", str(self.port),
              "--data-dir", str(workdir / "sandbox"), "--clock", "manual", "--no-seed",
-             "--log-level", "warning"],
+             "--rate-limit", "off", "--log-level", "warning"],
             stdout=self.log, stderr=subprocess.STDOUT)
         if core is not None:
             os.sched_setaffinity(self.process.pid, {core})

@@ -45,6 +45,7 @@ from kalshi_sandbox.service.exchange import Exchange, Rules
 from kalshi_sandbox.service.ids import IdGenerator
 from kalshi_sandbox.service.journal import Journal, JournalIds, Record, current_record, set_record
 from kalshi_sandbox.service.keys import public_pem_of
+from kalshi_sandbox.service.limits import RateLimits
 from kalshi_sandbox.service.ports import Store
 from kalshi_sandbox.service.replay import Replayer
 from kalshi_sandbox.service.scheduler import Scheduler
@@ -125,6 +126,7 @@ class Sandbox:
     admin: Admin
     scheduler: Scheduler
     authenticator: Authenticator
+    limits: RateLimits
     app: Starlette = field(init=False)
     faults: FaultRegistry = field(init=False)
     counterparties: Counterparties = field(init=False)
@@ -139,6 +141,7 @@ class Sandbox:
         await self.store.open()
         await self.journal.open()
         await self.restore_clock()
+        await self.limits.load()
         flushed = 0
         if self.settings.flush_open_quotes_on_restart:
             async with self.store.transaction() as tx:
@@ -346,7 +349,10 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         past_tolerance_ms=int(settings.timestamp_past_tolerance * 1000),
         future_tolerance_ms=int(settings.timestamp_future_tolerance * 1000),
     )
-    sandbox = Sandbox(settings, store, clock, hub, exchange, admin, scheduler, authenticator)
+    # Buckets refill by the sandbox clock: a manual clock refills them only as it advances.
+    limits = RateLimits.from_settings(store, clock, settings)
+    sandbox = Sandbox(settings, store, clock, hub, exchange, admin, scheduler, authenticator,
+                      limits)
     scheduler.on_moved = sandbox.save_clock
     sandbox.journal = journal
     admin.on_reset(journal.clear)
@@ -354,14 +360,15 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     admin.on_reset(scheduler.clear)
     admin.on_reset(sandbox.remember_clock)
     admin.on_reset(counterparties.reload)
+    admin.on_reset(limits.load)
     sandbox.counterparties = counterparties
-    trade = TradeApi(exchange, authenticator, settings)
+    trade = TradeApi(exchange, authenticator, settings, limits)
     faults = sandbox.faults = FaultRegistry(authenticator, exchange, admin)
     admin.on_reset(faults.clear)
     websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit,
                               faults=faults)
     control = ControlApi(admin, scheduler, settings.admin_token,
-                         reseed=sandbox.seed if settings.seed else None)
+                         reseed=sandbox.seed if settings.seed else None, limits=limits)
     snapshots = sandbox.snapshots = Snapshots(store, clock)
     # After a restore, everything kept in memory is brought back in line with the database.
     snapshots.on_restore(sandbox.restore_timers)
@@ -369,6 +376,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     snapshots.on_restore(sandbox.remember_clock)
     snapshots.on_restore(journal.adopt)
     snapshots.on_restore(counterparties.reload)
+    snapshots.on_restore(limits.load)
     in_process = InProcess(_nowhere, settings.admin_token)
     replayer = Replayer(journal, store, clock, scheduler, admin, fire_journaled, in_process,
                         prepare_seed=sandbox.prepare_seed,
@@ -383,10 +391,11 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         finally:
             await sandbox.stop()
 
-    routes = [*trade.routes(), *websockets.routes(), *control.routes(),
-              *FaultsApi(faults, control.guard).routes(),
-              *CounterpartiesApi(counterparties).routes(control.guard),
-              *StateApi(snapshots, journal, replayer, control.guard).routes()]
+    sandbox_routes = [*websockets.routes(), *control.routes(),
+                      *FaultsApi(faults, control.guard).routes(),
+                      *CounterpartiesApi(counterparties).routes(control.guard),
+                      *StateApi(snapshots, journal, replayer, control.guard).routes()]
+    routes = [*trade.routes(), *sandbox_routes]
     handlers: dict[Any, Any] = {
         SandboxError: sandbox_error_handler,
         HTTPException: http_error_handler,
@@ -408,8 +417,11 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     # A path with a trailing slash is an unknown path (404 in Kalshi's shape), not a redirect.
     sandbox.app.router.redirect_slashes = False
     use_route_table(sandbox.app)
-    # A replay sends its requests through the same routes, journaled, with no faults.
-    replay_app = Starlette(routes=routes, exception_handlers=handlers)
+    # A replay sends its requests through the same routes, journaled, with no faults and no
+    # rate limits: it sends only requests that succeeded, faster than they first came.
+    unlimited = TradeApi(exchange, authenticator, settings, limits, enforce=False)
+    replay_app = Starlette(routes=[*unlimited.routes(), *sandbox_routes],
+                           exception_handlers=handlers)
     replay_app.router.redirect_slashes = False
     in_process.app = JournalMiddleware(Reached(replay_app), journal, clock, authenticator)
     return sandbox

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "KALSHI_SANDBOX_"
+RATE_LIMIT_OFF = "off"
+"""The ``rate_limit`` value that turns rate limiting off."""
+USAGE_TIERS = ("basic", "advanced", "expert", "premier", "paragon", "prime", "prestige")
+"""Kalshi's usage tiers, lowest first (their budgets live in ``domain.limits``)."""
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -103,6 +107,11 @@ class Settings:
         True, "Journal every request, timer firing and event (<db>.journal.jsonl beside the "
         "database) for export and replay."
     )
+    rate_limit: str = _setting(
+        "basic", "Usage tier of accounts not given one (basic, advanced, expert, premier, "
+        "paragon, prime or prestige), whose token buckets limit their requests; 'off' "
+        "limits nothing."
+    )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
 
     @property
@@ -154,6 +163,9 @@ class Settings:
             raise ValueError("requester_interval must be at least 0.1 seconds")
         if self.ws_queue_limit < 1:
             raise ValueError("ws_queue_limit must be at least 1")
+        if self.rate_limit not in (*USAGE_TIERS, RATE_LIMIT_OFF):
+            raise ValueError(f"rate_limit must be one of {', '.join(USAGE_TIERS)} or "
+                             f"{RATE_LIMIT_OFF}")
         if not 1 <= self.port <= 65535 and self.port != 0:
             raise ValueError("port must be between 0 and 65535")
 

@@ -20,6 +20,7 @@ from tests.conftest import MARKET
 from tests.support.server import Account, Control
 
 ADMIN = {("serve",), ("reset",), ("account", "create"), ("account", "list"),
+         ("account", "limits"),
          ("market", "create"), ("clock", "show"), ("clock", "advance")}
 ADMIN |= {("faults", "add"), ("faults", "list"), ("faults", "remove"), ("faults", "clear")}
 ADMIN |= {("bots", "add-maker"), ("bots", "add-requester"), ("bots", "list"), ("bots", "rfq"),

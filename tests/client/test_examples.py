@@ -19,9 +19,13 @@ MARKET = "KXBOTS-26DEC31-T50"
 
 @pytest.fixture
 def quick_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """A sandbox on the wall clock that executes confirmed quotes at once."""
+    """A sandbox on the wall clock that executes confirmed quotes at once.
+
+    Rate limits at Basic, as ``serve`` has them by default: the bots keep within them.
+    """
     server = ServerProcess(tmp_path / "bots", args=("--clock", "system", "--no-seed",
-                                                     "--execution-delay", "0")).start()
+                                                     "--execution-delay", "0",
+                                                     "--rate-limit", "basic")).start()
     try:
         yield server
     finally:

@@ -115,3 +115,19 @@ def test_typescript_sdk_lists_and_reads_markets(
     assert isinstance(out["markets"]["cursor"], str)
     assert out["market"]["ticker"] == MARKET
     assert out["market"]["price_ranges"]
+
+
+def test_typescript_sdk_reads_account_limits_and_endpoint_costs(
+        flow: tuple[dict[str, Any], Account, Account]) -> None:
+    out, _, _ = flow
+    assert out["account_limits"] == {
+        "usage_tier": "basic", "read": {"refill_rate": 200, "bucket_capacity": 400},
+        "write": {"refill_rate": 100, "bucket_capacity": 100}, "grants": []}
+    costs = out["endpoint_costs"]
+    assert costs["default_cost"] == 10
+    assert {(c["method"], c["path"], c["cost"]) for c in costs["endpoint_costs"]} == {
+        ("POST", "/trade-api/v2/communications/quotes", 2),
+        ("GET", "/trade-api/v2/communications/quotes/{quote_id}", 2),
+        ("DELETE", "/trade-api/v2/communications/quotes/{quote_id}", 2),
+        ("GET", "/trade-api/v2/communications/rfqs/{rfq_id}/quotes/{quote_id}", 2),
+        ("DELETE", "/trade-api/v2/communications/rfqs/{rfq_id}/quotes/{quote_id}", 2)}

@@ -13,8 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quickstart_trades_one_rfq_against_the_demo_seed(tmp_path: Path) -> None:
-    # A system clock with a short execution delay: the example polls as a user would.
-    server = ServerProcess(tmp_path, args=("--execution-delay", "0.2")).start()
+    # A system clock with a short execution delay: the example polls as a user would. Rate
+    # limits at Basic, as `serve` has them by default: the example keeps within them.
+    server = ServerProcess(tmp_path, args=("--execution-delay", "0.2", "--rate-limit",
+                                           "basic")).start()
     try:
         result = subprocess.run(
             [sys.executable, str(ROOT / "examples" / "quickstart.py")],

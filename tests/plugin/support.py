@@ -75,7 +75,8 @@ def guarded_server(data_dir: Path, token: str) -> Iterator[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "kalshi_sandbox", "serve", "--port", str(port),
              "--data-dir", str(data_dir), "--clock", "manual", "--no-seed", "--admin-token",
-             token, "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT)
+             token, "--rate-limit", "off", "--log-level", "warning"],
+            stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30
             while True:

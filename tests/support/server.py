@@ -18,6 +18,9 @@ import httpx
 from kalshi_sandbox.client.auth import KalshiAuth
 
 API = "/trade-api/v2"
+UNLIMITED = {"KALSHI_SANDBOX_RATE_LIMIT": "off"}
+"""Test servers send hundreds of requests a second per account, on a clock that refills
+buckets only when advanced: rate limits are off unless a test's flags or env turn them on."""
 
 
 def free_port() -> int:
@@ -47,7 +50,7 @@ class ServerProcess:
         """Start the server and wait until it answers."""
         command = [sys.executable, "-m", "kalshi_sandbox", "serve", "--port", str(self.port),
                    "--data-dir", str(self.data_dir), "--log-level", "warning", *self.args]
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **UNLIMITED, **self.env}
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._log is None:
             self._log = (self.data_dir / "server.log").open("ab")

@@ -109,3 +109,13 @@ def test_database_path_defaults_into_the_data_dir() -> None:
 def test_replace_ignores_none_and_applies_the_rest() -> None:
     settings = Settings().replace(port=None, host="0.0.0.0")
     assert (settings.port, settings.host) == (Settings().port, "0.0.0.0")
+
+
+def test_serve_limits_at_basic_by_default() -> None:
+    assert Settings().rate_limit == "basic"
+
+
+def test_rate_limit_setting_takes_a_tier_or_off() -> None:
+    with pytest.raises(ValueError, match=r"rate_limit must be one of basic, .* or off"):
+        Settings(rate_limit="none").validate()
+    assert Settings.from_env({"KALSHI_SANDBOX_RATE_LIMIT": "off"}).rate_limit == "off"

@@ -1,8 +1,14 @@
-"""Kalshi's Trade API v2 endpoints that the RFQ flow uses, under ``/trade-api/v2``."""
+"""Kalshi's Trade API v2 endpoints that the RFQ flow uses, under ``/trade-api/v2``.
+
+Every authenticated endpoint names what a request to it costs (reference §10.1): the bucket,
+Read or Write, and the tokens. Authentication charges the caller's bucket before the handler
+reads its body or starts a transaction, so a refused request changes nothing.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,17 +16,23 @@ from starlette.routing import BaseRoute, Route
 
 from kalshi_sandbox.api import wire
 from kalshi_sandbox.api.auth import Authenticator
-from kalshi_sandbox.api.http import Endpoint, empty_response, json_response, read_json
-from kalshi_sandbox.domain.errors import QueryValidationError
+from kalshi_sandbox.api.http import Endpoint, Handler, empty_response, json_response, read_json
+from kalshi_sandbox.domain.errors import QueryValidationError, RateLimited
+from kalshi_sandbox.domain.limits import DEFAULT_COST, READ, WRITE, Bucket, Cost
 from kalshi_sandbox.domain.market import SETTLED_STATUSES, MarketStatus
 from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery
 from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rfq import RfqStatus
 from kalshi_sandbox.service.exchange import Actor, Exchange, QuoteFilter, RfqFilter
+from kalshi_sandbox.service.limits import RateLimits
 from kalshi_sandbox.settings import Settings
 
 PREFIX = "/trade-api/v2"
 LEGACY_USER_AGENT = "OpenAPI-Generator/3.2.0/python"
+
+QUOTE_READ = Cost(Bucket.READ, 2)
+QUOTE_WRITE = Cost(Bucket.WRITE, 2)
+"""Creating, deleting and getting a quote cost 2 tokens (reference §1.0, §10.1)."""
 
 MARKET_STATUS_FILTER: dict[str, tuple[str, ...]] = {
     "unopened": (MarketStatus.INITIALIZED.value, MarketStatus.INACTIVE.value),
@@ -31,23 +43,46 @@ MARKET_STATUS_FILTER: dict[str, tuple[str, ...]] = {
 }
 
 
+class Charged(Endpoint):
+    """An endpoint whose authenticated requests cost ``cost``; None if it needs no key."""
+
+    __slots__ = ("cost",)
+
+    def __init__(self, handler: Handler, cost: Cost | None) -> None:
+        super().__init__(handler)
+        self.cost = cost
+
+
 class TradeApi:
-    """Request handlers bound to one exchange."""
+    """Request handlers bound to one exchange.
+
+    With ``enforce`` false (a replay's own copy of the routes), nothing is rate limited.
+    """
 
     def __init__(self, exchange: Exchange, authenticator: Authenticator,
-                 settings: Settings) -> None:
+                 settings: Settings, limits: RateLimits, *, enforce: bool = True) -> None:
         self.exchange = exchange
         self.auth = authenticator
         self.settings = settings
+        self.limits = limits
+        self._limiter = limits if enforce and limits.enforced else None
 
     async def actor(self, request: Request) -> Actor:
-        """Authenticate a request by its signature over the path as sent on the wire."""
+        """Authenticate a request by its signature over the path as sent on the wire.
+
+        Then charge the endpoint's cost to the actor's bucket; raise ``RateLimited``,
+        charging nothing, if the bucket cannot pay.
+        """
         scope = request.scope
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        return await self.auth.authenticate(
+        actor = await self.auth.authenticate(
             request.headers, scope["method"], raw_path.decode("latin-1"),
             scope["query_string"].decode("latin-1"),
         )
+        limiter = self._limiter
+        if limiter is not None and not limiter.allow(actor.user_id, scope["endpoint"].cost):
+            raise RateLimited()
+        return actor
 
     def legacy(self, request: Request) -> bool:
         """Return True if ``accepted_side`` should be rendered for kalshi-python 3.2.0."""
@@ -176,6 +211,15 @@ class TradeApi:
         await self.exchange.confirm_quote(actor, quote_id, rfq_id)
         return empty_response()
 
+    # Account --------------------------------------------------------------------------------
+
+    async def account_limits(self, request: Request) -> Response:
+        actor = await self.actor(request)
+        return json_response(wire.render_account_limits(self.limits.tier_of(actor.user_id)))
+
+    async def endpoint_costs(self, request: Request) -> Response:
+        return json_response(self.endpoint_cost_list())
+
     # Markets and exchange -------------------------------------------------------------------
 
     async def list_markets(self, request: Request) -> Response:
@@ -299,33 +343,47 @@ class TradeApi:
         order = await self.exchange.order(actor, request.path_params["order_id"])
         return json_response({"order": wire.render_order(order)})
 
-    def routes(self) -> list[BaseRoute]:
-        """Return every route with its full path (handlers as lean ASGI endpoints)."""
+    def endpoints(self) -> list[tuple[str, str, Handler, Cost | None]]:
+        """Return (method, full path, handler, cost) of every endpoint, in routing order."""
         comm = PREFIX + "/communications"
         scoped = comm + "/rfqs/{rfq_id}/quotes/{quote_id}"
         bare = comm + "/quotes/{quote_id}"
         return [
-            Route(comm + "/id", Endpoint(self.communications_id), methods=["GET"]),
-            Route(comm + "/rfqs", Endpoint(self.list_rfqs), methods=["GET"]),
-            Route(comm + "/rfqs", Endpoint(self.create_rfq), methods=["POST"]),
-            Route(comm + "/rfqs/{rfq_id}", Endpoint(self.get_rfq), methods=["GET"]),
-            Route(comm + "/rfqs/{rfq_id}", Endpoint(self.delete_rfq), methods=["DELETE"]),
-            Route(scoped, Endpoint(self.get_quote), methods=["GET"]),
-            Route(scoped, Endpoint(self.delete_quote), methods=["DELETE"]),
-            Route(scoped + "/accept", Endpoint(self.accept_quote), methods=["PUT"]),
-            Route(scoped + "/confirm", Endpoint(self.confirm_quote), methods=["PUT"]),
-            Route(comm + "/quotes", Endpoint(self.list_quotes), methods=["GET"]),
-            Route(comm + "/quotes", Endpoint(self.create_quote), methods=["POST"]),
-            Route(bare, Endpoint(self.get_quote), methods=["GET"]),
-            Route(bare, Endpoint(self.delete_quote), methods=["DELETE"]),
-            Route(bare + "/accept", Endpoint(self.accept_quote), methods=["PUT"]),
-            Route(bare + "/confirm", Endpoint(self.confirm_quote), methods=["PUT"]),
-            Route(PREFIX + "/markets", Endpoint(self.list_markets), methods=["GET"]),
-            Route(PREFIX + "/markets/{ticker}", Endpoint(self.get_market), methods=["GET"]),
-            Route(PREFIX + "/exchange/status", Endpoint(self.exchange_status), methods=["GET"]),
-            Route(PREFIX + "/portfolio/balance", Endpoint(self.balance), methods=["GET"]),
-            Route(PREFIX + "/portfolio/positions", Endpoint(self.positions), methods=["GET"]),
-            Route(PREFIX + "/portfolio/fills", Endpoint(self.fills), methods=["GET"]),
-            Route(PREFIX + "/portfolio/orders", Endpoint(self.orders), methods=["GET"]),
-            Route(PREFIX + "/portfolio/orders/{order_id}", Endpoint(self.order), methods=["GET"]),
+            ("GET", comm + "/id", self.communications_id, READ),
+            ("GET", comm + "/rfqs", self.list_rfqs, READ),
+            ("POST", comm + "/rfqs", self.create_rfq, WRITE),
+            ("GET", comm + "/rfqs/{rfq_id}", self.get_rfq, READ),
+            ("DELETE", comm + "/rfqs/{rfq_id}", self.delete_rfq, WRITE),
+            ("GET", scoped, self.get_quote, QUOTE_READ),
+            ("DELETE", scoped, self.delete_quote, QUOTE_WRITE),
+            ("PUT", scoped + "/accept", self.accept_quote, WRITE),
+            ("PUT", scoped + "/confirm", self.confirm_quote, WRITE),
+            ("GET", comm + "/quotes", self.list_quotes, READ),
+            ("POST", comm + "/quotes", self.create_quote, QUOTE_WRITE),
+            ("GET", bare, self.get_quote, QUOTE_READ),
+            ("DELETE", bare, self.delete_quote, QUOTE_WRITE),
+            ("PUT", bare + "/accept", self.accept_quote, WRITE),
+            ("PUT", bare + "/confirm", self.confirm_quote, WRITE),
+            ("GET", PREFIX + "/account/limits", self.account_limits, READ),
+            ("GET", PREFIX + "/account/endpoint_costs", self.endpoint_costs, None),
+            ("GET", PREFIX + "/markets", self.list_markets, None),
+            ("GET", PREFIX + "/markets/{ticker}", self.get_market, None),
+            ("GET", PREFIX + "/exchange/status", self.exchange_status, None),
+            ("GET", PREFIX + "/portfolio/balance", self.balance, READ),
+            ("GET", PREFIX + "/portfolio/positions", self.positions, READ),
+            ("GET", PREFIX + "/portfolio/fills", self.fills, READ),
+            ("GET", PREFIX + "/portfolio/orders", self.orders, READ),
+            ("GET", PREFIX + "/portfolio/orders/{order_id}", self.order, READ),
         ]
+
+    def endpoint_cost_list(self) -> dict[str, Any]:
+        """Render ``GET /account/endpoint_costs``: the endpoints not costing the default."""
+        return {"default_cost": DEFAULT_COST, "endpoint_costs": [
+            {"method": method, "path": path, "cost": cost.tokens}
+            for method, path, _, cost in self.endpoints()
+            if cost is not None and cost.tokens != DEFAULT_COST]}
+
+    def routes(self) -> list[BaseRoute]:
+        """Return every route with its full path (handlers as lean ASGI endpoints)."""
+        return [Route(path, Charged(handler, cost), methods=[method])
+                for method, path, handler, cost in self.endpoints()]

@@ -17,6 +17,7 @@ from typing import Any
 from kalshi_sandbox.domain.account import Fill, Order, Position
 from kalshi_sandbox.domain.clock import MICROS, Instant, format_instant
 from kalshi_sandbox.domain.errors import BadRequest, InvalidParameters, QueryValidationError
+from kalshi_sandbox.domain.limits import TIERS, Limit, Tier
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.money import (
     COUNT_SCALE,
@@ -639,6 +640,26 @@ def render_balance(micros: int, portfolio_micros: int, updated: Instant) -> dict
         "portfolio_value": money_to_cents(portfolio_micros),
         "updated_ts": updated // MICROS,
     }
+
+
+LOWEST_TIER = next(iter(TIERS))
+
+
+def render_bucket_limit(limit: Limit) -> dict[str, Any]:
+    """Render a ``BucketLimit``: tokens per second and the most tokens held."""
+    return {"refill_rate": limit.refill_rate, "bucket_capacity": limit.capacity}
+
+
+def render_account_limits(tier: Tier) -> dict[str, Any]:
+    """Render ``GET /account/limits`` for an account of ``tier``.
+
+    A tier above the lowest is reported as a permanent grant on the event-contract exchange
+    assigned by the operator (``source: manual``); Basic needs none.
+    """
+    grants = [] if tier.name == LOWEST_TIER else [
+        {"exchange_instance": "event_contract", "level": tier.name, "source": "manual"}]
+    return {"usage_tier": tier.name, "read": render_bucket_limit(tier.read),
+            "write": render_bucket_limit(tier.write), "grants": grants}
 
 
 RFQ_STATUSES = tuple(s.value for s in RfqStatus)

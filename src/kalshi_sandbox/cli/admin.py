@@ -50,6 +50,7 @@ def serve(
     makers: Annotated[int | None, _opt("makers")] = None,
     requesters: Annotated[int | None, _opt("requesters")] = None,
     requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
+    rate_limit: Annotated[str | None, _opt("rate_limit")] = None,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     access_log: Annotated[bool, typer.Option("--access-log",
                                              help="Log every request.")] = False,
@@ -68,7 +69,7 @@ def serve(
             clock_start=clock_start,
             admin_token=admin_token, log_level=log_level, makers=makers,
             requesters=requesters, requester_interval=requester_interval,
-            seed=False if no_seed else None,
+            rate_limit=rate_limit, seed=False if no_seed else None,
         )
         settings.validate()
     except ValueError as exc:
@@ -102,7 +103,8 @@ def print_banner(box: Any) -> None:
     console.print(f"  control    {base}/sandbox/v1")
     console.print(f"database: {s.database_path}   clock: {s.clock}   "
                   f"confirm window {s.confirm_window:g}s / execution {s.execution_delay:g}s "
-                  f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)")
+                  f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)   "
+                  f"rate limits: {s.rate_limit}")
     if box.demo:
         console.print("\n[bold]Demo accounts[/bold]")
         for demo in box.demo:
@@ -156,6 +158,9 @@ def account_create(
         exists=True, dir_okay=False)] = None,
     save_key: Annotated[Path | None, typer.Option(
         "--save-key", help="Write the generated private key to this file.")] = None,
+    usage_tier: Annotated[str | None, typer.Option(
+        "--usage-tier", help="Rate-limit tier (basic ... prestige); default: the server's.")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
     as_json: JsonOption = False,
@@ -164,6 +169,8 @@ def account_create(
     body: dict[str, Any] = {"name": name, "balance_dollars": balance}
     if public_key is not None:
         body["public_key_pem"] = public_key.read_text()
+    if usage_tier is not None:
+        body["usage_tier"] = usage_tier
     data = _call(url, token, "POST", "/accounts", body)
     if save_key is not None and "private_key_pem" in data:
         save_key.write_text(data["private_key_pem"])
@@ -178,6 +185,24 @@ def account_list(url: UrlOption = DEFAULT_URL, token: TokenOption = "",
                  as_json: JsonOption = False) -> None:
     """List accounts with their key ids and balances."""
     _print(_call(url, token, "GET", "/accounts"), as_json)
+
+
+@account_app.command("limits")
+def account_limits(
+    user_id: Annotated[str, typer.Argument(help="The account's user id.")],
+    usage_tier: Annotated[str | None, typer.Option(
+        "--usage-tier", help="Give the account this tier (basic, advanced, expert, premier, "
+        "paragon, prime, prestige); its buckets start full.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Show an account's rate limits and the tokens it holds, or change its tier."""
+    if usage_tier is None:
+        _print(_call(url, token, "GET", f"/accounts/{user_id}/limits"), as_json)
+    else:
+        _print(_call(url, token, "PUT", f"/accounts/{user_id}/limits",
+                     {"usage_tier": usage_tier}), as_json)
 
 
 @market_app.command("create")

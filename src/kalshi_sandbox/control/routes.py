@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kalshi_sandbox.api.http import json_response, read_json
-from kalshi_sandbox.api.wire import Body, render_market
+from kalshi_sandbox.api.wire import Body, render_bucket_limit, render_market
 from kalshi_sandbox.domain.clock import (
     MICROS,
     ManualClock,
@@ -24,6 +24,7 @@ from kalshi_sandbox.domain.clock import (
     parse_instant,
 )
 from kalshi_sandbox.domain.errors import Forbidden, InvalidParameters, Unauthorized
+from kalshi_sandbox.domain.limits import MICRO_TOKENS, Bucket
 from kalshi_sandbox.domain.market import MarketStatus, PriceRange
 from kalshi_sandbox.domain.money import (
     MoneyFormatError,
@@ -32,6 +33,7 @@ from kalshi_sandbox.domain.money import (
     parse_price,
 )
 from kalshi_sandbox.service.admin import AccountView, Admin, MarketSpec
+from kalshi_sandbox.service.limits import RateLimits, parse_tier
 from kalshi_sandbox.service.scheduler import Scheduler
 
 PREFIX = "/sandbox/v1"
@@ -47,7 +49,7 @@ def _dollars(text: str, name: str) -> int:
         raise InvalidParameters(str(exc)) from None
 
 
-def render_account(view: AccountView) -> dict[str, Any]:
+def render_account(view: AccountView, usage_tier: str) -> dict[str, Any]:
     """Render an account for the control plane (private ids included)."""
     return {
         "user_id": view.account.user_id,
@@ -55,19 +57,35 @@ def render_account(view: AccountView) -> dict[str, Any]:
         "communications_id": view.account.communications_id,
         "key_ids": [k.key_id for k in view.keys],
         "balance_dollars": format_money(view.balance),
+        "usage_tier": usage_tier,
         "created_ts": format_instant(view.account.created_ts),
     }
+
+
+def render_limits(limits: RateLimits, user_id: str) -> dict[str, Any]:
+    """Render an account's tier, its budgets and the tokens its buckets hold now."""
+    buckets = limits.buckets_of(user_id)
+    now = limits.clock.now()
+    data: dict[str, Any] = {"user_id": user_id, "usage_tier": buckets.tier.name,
+                            "enforced": limits.enforced}
+    for which in Bucket:
+        bucket = buckets.bucket(which)
+        data[which.value] = {**render_bucket_limit(buckets.tier.limit(which)),
+                             "tokens": bucket.level_at(now) / MICRO_TOKENS}
+    return data
 
 
 class ControlApi:
     """Handlers of the control plane."""
 
     def __init__(self, admin: Admin, scheduler: Scheduler, admin_token: str,
-                 reseed: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> None:
+                 reseed: Callable[[], Awaitable[dict[str, Any]]] | None = None, *,
+                 limits: RateLimits) -> None:
         self.admin = admin
         self.scheduler = scheduler
         self.token = admin_token
         self.reseed = reseed
+        self.limits = limits
 
     def guard(self, handler: Handler) -> Handler:
         """Wrap ``handler`` with the loopback/token check."""
@@ -99,30 +117,49 @@ class ControlApi:
     async def create_account(self, request: Request) -> Response:
         body = Body(await read_json(request, "CreateAccountRequest"), "CreateAccountRequest")
         balance_text = body.string("balance_dollars")
+        tier = body.string("usage_tier")
+        if tier is not None:
+            parse_tier(tier)  # refused before the account exists
         created = await self.admin.create_account(
             body.required_string("name"),
             _dollars(balance_text, "balance_dollars") if balance_text is not None else 0,
             public_key_pem=body.string("public_key_pem"),
             key_id=body.string("key_id"),
         )
+        user_id = created.account.user_id
+        if tier is not None:
+            await self.limits.set_tier(user_id, tier)
         data: dict[str, Any] = {
-            "user_id": created.account.user_id,
+            "user_id": user_id,
             "name": created.account.name,
             "communications_id": created.account.communications_id,
             "key_id": created.key.key_id,
             "balance_dollars": format_money(created.balance),
+            "usage_tier": self.limits.tier_of(user_id).name,
         }
         if created.private_key_pem is not None:
             data["private_key_pem"] = created.private_key_pem
         return json_response(data, 201)
 
     async def list_accounts(self, request: Request) -> Response:
-        return json_response({"accounts": [render_account(v)
+        tier = self.limits.tier_of
+        return json_response({"accounts": [render_account(v, tier(v.account.user_id).name)
                                            for v in await self.admin.list_accounts()]})
 
     async def get_account(self, request: Request) -> Response:
         view = await self.admin.get_account(request.path_params["user_id"])
-        return json_response({"account": render_account(view)})
+        return json_response({"account": render_account(
+            view, self.limits.tier_of(view.account.user_id).name)})
+
+    async def get_limits(self, request: Request) -> Response:
+        view = await self.admin.get_account(request.path_params["user_id"])
+        return json_response(render_limits(self.limits, view.account.user_id))
+
+    async def set_limits(self, request: Request) -> Response:
+        body = Body(await read_json(request, "SetLimitsRequest"), "SetLimitsRequest")
+        user_id = request.path_params["user_id"]
+        await self.limits.set_tier(user_id, body.required_string("usage_tier"))
+        return json_response(render_limits(self.limits, user_id))
 
     async def add_key(self, request: Request) -> Response:
         body = Body(await read_json(request, "AddKeyRequest", allow_empty=True), "AddKeyRequest")
@@ -259,6 +296,8 @@ class ControlApi:
             Route(p + "/accounts/{user_id}", g(self.get_account), methods=["GET"]),
             Route(p + "/accounts/{user_id}/keys", g(self.add_key), methods=["POST"]),
             Route(p + "/accounts/{user_id}/balance", g(self.set_balance), methods=["PUT"]),
+            Route(p + "/accounts/{user_id}/limits", g(self.get_limits), methods=["GET"]),
+            Route(p + "/accounts/{user_id}/limits", g(self.set_limits), methods=["PUT"]),
             Route(p + "/markets", g(self.create_market), methods=["POST"]),
             Route(p + "/markets", g(self.list_markets), methods=["GET"]),
             Route(p + "/markets/{ticker}", g(self.update_market), methods=["PATCH"]),

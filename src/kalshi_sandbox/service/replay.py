@@ -39,8 +39,9 @@ from kalshi_sandbox.service.scheduler import Scheduler
 
 CONTROL = "/sandbox/v1"
 READS = ("GET", "HEAD", "OPTIONS")
-REFUSED = (401, 403)
-"""Statuses of requests refused before any handler ran: a bad signature, a guard."""
+REFUSED = (401, 403, 429)
+"""Statuses of requests refused before they changed anything: a bad signature, a guard, an
+empty token bucket."""
 PASSED_OVER = ("/journal", "/faults", "/health", "/clock")
 """Control-plane paths (under /sandbox/v1) whose requests change no replayable state."""
 

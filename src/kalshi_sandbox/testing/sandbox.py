@@ -117,13 +117,18 @@ class KalshiSandbox:
             self.market(ticker, hvm=hvm, title=title)
         return self
 
-    def account(self, name: str, balance: Dollars = DEFAULT_BALANCE) -> SandboxAccount:
-        """Create an account with an API key and ``balance`` dollars; return it."""
+    def account(self, name: str, balance: Dollars = DEFAULT_BALANCE, *,
+                usage_tier: str | None = None) -> SandboxAccount:
+        """Create an account with an API key and ``balance`` dollars; return it.
+
+        ``usage_tier`` (``basic`` ... ``prestige``) sets its rate limits; without it the
+        account follows the server's ``rate_limit`` setting.
+        """
         key = self._keys[self._used_keys]
         self._used_keys += 1
         data = self._control.call("POST", "/accounts", {
             "name": name, "balance_dollars": dollars_text(balance),
-            "public_key_pem": key.public_key_pem})
+            "public_key_pem": key.public_key_pem, **given(usage_tier=usage_tier)})
         return SandboxAccount(name=data["name"], user_id=data["user_id"],
                               communications_id=data["communications_id"],
                               key_id=data["key_id"], private_key_pem=key.private_key_pem,
@@ -134,6 +139,22 @@ class KalshiSandbox:
         """Set an account's cash balance, in dollars."""
         self._control.call("PUT", f"/accounts/{user_id_of(account)}/balance",
                            {"balance_dollars": dollars_text(balance)})
+
+    def limits(self, account: SandboxAccount | str) -> dict[str, Any]:
+        """Return an account's usage tier, its buckets' budgets and the tokens they hold."""
+        limits: dict[str, Any] = self._control.call(
+            "GET", f"/accounts/{user_id_of(account)}/limits")
+        return limits
+
+    def set_usage_tier(self, account: SandboxAccount | str, usage_tier: str) -> dict[str, Any]:
+        """Give an account a usage tier (its buckets start full again); return its limits.
+
+        Limits apply only on a sandbox whose ``rate_limit`` is not ``off``: in-process, ask
+        for one with ``@pytest.mark.kalshi_sandbox(rate_limit="basic")``.
+        """
+        limits: dict[str, Any] = self._control.call(
+            "PUT", f"/accounts/{user_id_of(account)}/limits", {"usage_tier": usage_tier})
+        return limits
 
     def market(self, ticker: str, *, hvm: bool = False, **fields: Any) -> str:
         """Create a market (``hvm``: high-volatility windows); return its ticker.

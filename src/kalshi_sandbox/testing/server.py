@@ -24,15 +24,22 @@ START_TIMEOUT = 30.0
 
 STOP_TIMEOUT = 30.0
 
-DEFAULTS: dict[str, Any] = {"clock": "manual", "seed": False, "log_level": "warning"}
-"""What an in-process sandbox differs in from ``kalshi-sandbox serve``'s defaults."""
+DEFAULTS: dict[str, Any] = {"clock": "manual", "seed": False, "rate_limit": "off",
+                            "log_level": "warning"}
+"""What an in-process sandbox differs in from ``kalshi-sandbox serve``'s defaults.
+
+Rate limiting is off: how many requests a test sends in a second depends on the machine, and
+with a manual clock buckets refill only as the test advances it. ``rate_limit="basic"`` (or
+any tier) turns it on.
+"""
 
 
 class SandboxServer:
     """A sandbox on ``127.0.0.1:<free port>``, served from a background thread.
 
     ``overrides`` are :class:`~kalshi_sandbox.settings.Settings` fields (``confirm_window``,
-    ``clock``, ``clock_speed``, ...) over a manual clock and no demo seed. Without a
+    ``clock``, ``clock_speed``, ``rate_limit``, ...) over a manual clock, no demo seed and no
+    rate limits. Without a
     ``data_dir`` the database lives in a temporary directory removed by :meth:`stop`.
 
     >>> with SandboxServer(confirm_window=5) as server:

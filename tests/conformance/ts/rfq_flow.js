@@ -9,6 +9,7 @@
 
 const axios = require("axios");
 const {
+  AccountApi,
   CommunicationsApi,
   Configuration,
   MarketApi,
@@ -40,6 +41,7 @@ function client(baseUrl, account) {
     comms: new CommunicationsApi(configuration, undefined, http),
     portfolio: new PortfolioApi(configuration, undefined, http),
     markets: new MarketApi(configuration, undefined, http),
+    account: new AccountApi(configuration, undefined, http),
   };
 }
 
@@ -134,6 +136,9 @@ async function main() {
 
   out.markets = (await requester.markets.getMarkets(10)).data;
   out.market = (await requester.markets.getMarket(input.market)).data.market;
+
+  out.account_limits = (await requester.account.getAccountApiLimits()).data;
+  out.endpoint_costs = (await requester.account.getAccountEndpointCosts()).data;
 
   process.stdout.write(JSON.stringify(out) + "\n");
 }
