@@ -19,15 +19,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     yield from running(tmp_path_factory.mktemp("sandbox"))
 
 
-@pytest.fixture
-def control(server: ServerProcess) -> Iterator[Control]:
-    """The control plane of the shared server, reset and given two markets."""
+def fresh_control(server: ServerProcess) -> Iterator[Control]:
+    """Yield ``server``'s control plane, reset and given two markets; close it after."""
     control = Control(server.base_url)
     control.reset()
     control.market(MARKET)
     control.market(HVM_MARKET, hvm=True)
     yield control
     control.close()
+
+
+@pytest.fixture
+def control(server: ServerProcess) -> Iterator[Control]:
+    """The control plane of the shared server, reset and given two markets."""
+    yield from fresh_control(server)
 
 
 @pytest.fixture

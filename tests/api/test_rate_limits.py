@@ -25,7 +25,7 @@ from kalshi_sandbox.client.auth import PrivateKey
 from tests.api.conftest import NewTrader, SharedKeyTrader
 from tests.api.support import QUOTES, RFQS, post_quote, post_rfq, scoped
 from tests.conformance.test_python_sdk import sdk_client
-from tests.conftest import HVM_MARKET, MARKET
+from tests.conftest import HVM_MARKET, MARKET, fresh_control
 from tests.support.server import Account, Control, ServerProcess, Trader, running
 
 LimitedTrader = Callable[..., Trader]
@@ -59,12 +59,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
 
 @pytest.fixture
 def limited_control(limited: ServerProcess) -> Iterator[Control]:
-    control = Control(limited.base_url)
-    control.reset()
-    control.market(MARKET)
-    control.market(HVM_MARKET, hvm=True)
-    yield control
-    control.close()
+    yield from fresh_control(limited)
 
 
 @pytest.fixture
