@@ -12,6 +12,7 @@ import json
 import ssl
 import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kalshi_sandbox.cli import app
+from kalshi_sandbox.client import BucketLimit, KalshiClient, RateLimitError
 from kalshi_sandbox.client.auth import PrivateKey
 from tests.api.conftest import NewTrader, SharedKeyTrader
 from tests.api.support import QUOTES, RFQS, post_quote, post_rfq, scoped
@@ -461,3 +463,24 @@ def test_kalshis_python_sdk_sees_the_429_as_kalshi_sends_it(
         assert json.loads(refused.value.body) == {"error": "too many requests"}
     finally:
         client.rest_client.pool_manager.clear()
+
+
+def test_the_client_reads_both_account_endpoints_and_raises_on_429(
+        limited_control: Control) -> None:
+    account = limited_control.account("client")
+    with KalshiClient(base_url=limited_control.base_url, key_id=account.key_id,
+                      private_key=account.private_key_pem, credentials_from_env=False) as client:
+        limits = client.get_account_limits()
+        assert (limits.usage_tier, limits.read, limits.write) == (
+            "basic", BucketLimit(refill_rate=200, bucket_capacity=400),
+            BucketLimit(refill_rate=100, bucket_capacity=100))
+        costs = client.get_endpoint_costs()
+        assert costs.default_cost == 10
+        assert costs.cost("POST", "/trade-api/v2/communications/quotes") == 2
+        assert costs.cost("GET", "/trade-api/v2/portfolio/balance") == 10
+        # Basic Write holds 100 tokens: ten RFQ creations at 10 each, then a 429.
+        for _ in range(10):
+            client.create_rfq(MARKET, contracts=Decimal("1"), replace_existing=True)
+        with pytest.raises(RateLimitError) as raised:
+            client.create_rfq(MARKET, contracts=Decimal("1"), replace_existing=True)
+        assert raised.value.status_code == 429

@@ -9,9 +9,10 @@ import kalshi_sandbox.client
 import kalshi_sandbox.client.messages
 
 CLIENT_ALL = [
-    "APIError", "AsyncKalshiClient", "AuthenticationError", "BadRequestError", "Balance",
-    "BlockTradeProposal", "ConflictError", "Credentials", "CredentialsError", "DEMO",
-    "DataMessage", "Environment", "EventPosition", "ExchangeStatus", "Fill",
+    "APIError", "AccountLimits", "AsyncKalshiClient", "AuthenticationError", "BadRequestError",
+    "Balance", "BlockTradeProposal", "BucketLimit", "ConflictError", "Credentials",
+    "CredentialsError", "DEMO",
+    "DataMessage", "EndpointCosts", "Environment", "EventPosition", "ExchangeStatus", "Fill",
     "FillMessage",
     "InsufficientBalanceError", "InvalidParametersError", "KalshiAuth", "KalshiClient",
     "KalshiConnectionError", "KalshiError", "Market", "MveSelectedLeg", "NotFoundError",

@@ -13,8 +13,10 @@ from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote as _quote
 
 from kalshi_sandbox.client.models import (
+    AccountLimits,
     Balance,
     BlockTradeProposal,
+    EndpointCosts,
     EventPosition,
     ExchangeStatus,
     Fill,
@@ -325,6 +327,14 @@ def get_market(ticker: str) -> Call[Market]:
 
 def exchange_status() -> Call[ExchangeStatus]:
     return Call("GET", "/exchange/status", ExchangeStatus.from_wire)
+
+
+def account_limits() -> Call[AccountLimits]:
+    return Call("GET", "/account/limits", AccountLimits.from_wire)
+
+
+def endpoint_costs() -> Call[EndpointCosts]:
+    return Call("GET", "/account/endpoint_costs", EndpointCosts.from_wire)
 
 
 def balance(subaccount: int | None) -> Call[Balance]:

@@ -16,8 +16,10 @@ from kalshi_sandbox.client.auth import KeySource
 from kalshi_sandbox.client.credentials import Credentials
 from kalshi_sandbox.client.environments import Environment
 from kalshi_sandbox.client.models import (
+    AccountLimits,
     Balance,
     BlockTradeProposal,
+    EndpointCosts,
     ExchangeStatus,
     Fill,
     Market,
@@ -267,6 +269,16 @@ class AsyncKalshiClient(BaseClient):
     async def get_exchange_status(self) -> ExchangeStatus:
         """Return whether the exchange is up and trading."""
         return await self._run(_calls.exchange_status())
+
+    # Account --------------------------------------------------------------------------------
+
+    async def get_account_limits(self) -> AccountLimits:
+        """Return your usage tier and its Read and Write token buckets."""
+        return await self._run(_calls.account_limits())
+
+    async def get_endpoint_costs(self) -> EndpointCosts:
+        """Return the endpoints that cost other than the default number of tokens."""
+        return await self._run(_calls.endpoint_costs())
 
     # Portfolio ------------------------------------------------------------------------------
 

@@ -467,6 +467,68 @@ class Balance:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BucketLimit:
+    """One token bucket: tokens added per second and the most it holds."""
+
+    refill_rate: int
+    bucket_capacity: int
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> BucketLimit:
+        """Read a ``BucketLimit`` object."""
+        return cls(refill_rate=_required_int(data, "refill_rate"),
+                   bucket_capacity=_required_int(data, "bucket_capacity"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountLimits:
+    """``GET /account/limits``: your usage tier and its Read and Write token buckets."""
+
+    usage_tier: str
+    read: BucketLimit
+    write: BucketLimit
+    raw: Mapping[str, Any] = _raw()
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> AccountLimits:
+        """Read ``GET /account/limits``."""
+        read, write = data.get("read"), data.get("write")
+        if not isinstance(read, Mapping) or not isinstance(write, Mapping):
+            raise ValueError("missing read or write bucket")
+        return cls(usage_tier=required_text(data, "usage_tier"),
+                   read=BucketLimit.from_wire(read), write=BucketLimit.from_wire(write),
+                   raw=data)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointCosts:
+    """``GET /account/endpoint_costs``: tokens per request, by method and path."""
+
+    default_cost: int
+    costs: Mapping[tuple[str, str], int]
+    raw: Mapping[str, Any] = _raw()
+
+    def cost(self, method: str, path: str) -> int:
+        """Return what a request to ``method path`` costs (the default unless listed)."""
+        return self.costs.get((method.upper(), path), self.default_cost)
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> EndpointCosts:
+        """Read ``GET /account/endpoint_costs``."""
+        entries = data.get("endpoint_costs") or []
+        costs = {(required_text(e, "method").upper(), required_text(e, "path")):
+                 _required_int(e, "cost") for e in entries if isinstance(e, Mapping)}
+        return cls(default_cost=_required_int(data, "default_cost"), costs=costs, raw=data)
+
+
+def _required_int(data: Mapping[str, Any], name: str) -> int:
+    value = integer(data, name)
+    if value is None:
+        raise ValueError(f"missing {name}")
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Order:
     """One of the caller's orders (an RFQ execution places one per party)."""
 
