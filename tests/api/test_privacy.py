@@ -10,7 +10,7 @@ import pytest
 
 from tests.api.conftest import NewTrader
 from tests.api.support import QUOTES, RFQS, bare, nested_error, quote_as, scoped
-from tests.conftest import MARKET
+from tests.conftest import HVM_MARKET, MARKET
 from tests.support.server import Control, Trader
 
 OBSCURED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -185,6 +185,26 @@ def test_obscure_creator_id_shows_the_placeholder_to_everyone_but_the_creator(
     assert quote_as(maker, rfq_id, quote_id)["rfq_creator_id"] == real
     # Everyone else still sees the placeholder.
     assert stranger.rfq(rfq_id)["creator_id"] == OBSCURED
+
+
+def test_filtering_by_another_members_user_id_never_finds_their_obscured_rfqs(
+        control: Control, new_trader: NewTrader) -> None:
+    requester = new_trader("requester")
+    stranger = new_trader("stranger")
+    obscured = requester.create_rfq(MARKET, "10", obscure_creator_id=True)
+    plain = requester.create_rfq(HVM_MARKET, "10")
+    by_id = {"creator_user_id": requester.account.user_id}
+
+    def listed(viewer: Trader) -> list[str]:
+        response = viewer.get(RFQS, params=by_id)
+        assert response.status_code == 200, response.text
+        return [r["id"] for r in response.json()["rfqs"]]
+
+    assert listed(stranger) == [plain]
+    assert sorted(listed(requester)) == sorted([obscured, plain])
+    # Without the filter the obscured RFQ is still public, under the placeholder.
+    everything = {r["id"]: r["creator_id"] for r in stranger.get(RFQS).json()["rfqs"]}
+    assert everything[obscured] == OBSCURED
 
 
 def test_rfqs_without_obscure_creator_id_show_the_real_id(

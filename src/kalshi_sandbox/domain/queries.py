@@ -25,6 +25,8 @@ class RfqQuery:
     subaccount: int | None = None
     closed_since: Instant | None = None
     """Hide closed RFQs last updated before this instant (retention)."""
+    hide_obscured: bool = False
+    """Leave out RFQs whose creator asked to be obscured."""
 
 
 @dataclass(frozen=True, slots=True)

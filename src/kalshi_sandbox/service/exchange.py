@@ -310,6 +310,8 @@ class Exchange:
             limit=flt.limit + 1, after=flt.after, market_ticker=flt.market_ticker,
             event_ticker=flt.event_ticker, status=flt.status, creator_user_id=creator,
             subaccount=flt.subaccount, closed_since=self.clock.now() - self.rules.retention,
+            # Filtering by another member's user id must not reveal the RFQs they obscured.
+            hide_obscured=creator not in (None, actor.user_id),
         )
         async with self.store.transaction() as tx:
             return await tx.list_rfqs(query)

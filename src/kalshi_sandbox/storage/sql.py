@@ -247,6 +247,8 @@ class SqlTransaction:
             where.add("creator_user_id = ?", query.creator_user_id)
         if query.subaccount is not None:
             where.add("creator_subaccount = ?", query.subaccount)
+        if query.hide_obscured:
+            where.add("obscure_creator_id = ?", False)
         if query.closed_since is not None:
             where.add("(status = ? OR updated_ts >= ?)", RfqStatus.OPEN.value, query.closed_since)
         sql = (f"{RFQS.select}{where.sql()} ORDER BY created_ts DESC, id DESC "
