@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.copies import copier
 from kalshi_sandbox.domain.money import ONE_DOLLAR, cost
 from kalshi_sandbox.domain.quote import Side
 
@@ -116,6 +117,26 @@ class Position:
         contract, so the cash change is a credit and the difference to the cost basis is
         realised.
         """
+        price, signed, exposure, realized, cash = self._fill(side, yes_price, count, fee)
+        updated = _changed(
+            self,
+            position=self.position + signed,
+            exposure=exposure,
+            total_traded=self.total_traded + cost(price, count),
+            realized_pnl=realized,
+            fees_paid=self.fees_paid + fee,
+            updated_ts=now,
+        )
+        return updated, cash
+
+    def cash_needed(self, side: Side, yes_price: int, count: int, fee: int) -> int:
+        """Return the cash buying ``count`` of ``side`` consumes, net of any closing credit."""
+        cash = self._fill(side, yes_price, count, fee)[4]
+        return max(0, -cash)
+
+    def _fill(self, side: Side, yes_price: int, count: int,
+              fee: int) -> tuple[int, int, int, int, int]:
+        """Return (price paid, signed count, exposure, realised P&L, cash) after a fill."""
         price = yes_price if side is Side.YES else ONE_DOLLAR - yes_price
         signed = count if side is Side.YES else -count
         held = self.position
@@ -133,21 +154,10 @@ class Position:
             realized += proceeds - basis
             exposure -= basis
         exposure += cost(price, opening)
-        updated = replace(
-            self,
-            position=held + signed,
-            exposure=exposure,
-            total_traded=self.total_traded + cost(price, count),
-            realized_pnl=realized,
-            fees_paid=self.fees_paid + fee,
-            updated_ts=now,
-        )
-        return updated, cash
+        return price, signed, exposure, realized, cash
 
-    def cash_needed(self, side: Side, yes_price: int, count: int, fee: int) -> int:
-        """Return the cash buying ``count`` of ``side`` consumes, net of any closing credit."""
-        _, cash = self.apply_fill(side, yes_price, count, fee, self.updated_ts)
-        return max(0, -cash)
+
+_changed = copier(Position)
 
 
 def empty_position(user_id: str, subaccount: int, ticker: str, now: Instant) -> Position:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.copies import copier
 from kalshi_sandbox.domain.errors import IllegalTransition
 from kalshi_sandbox.domain.money import ONE_DOLLAR, cost, trading_fee
 
@@ -116,7 +117,7 @@ class Quote:
 
     def accept(self, side: Side, now: Instant, deadline: Instant) -> Quote:
         """Return this quote accepted on ``side``, to be confirmed before ``deadline``."""
-        return replace(
+        return _changed(
             self,
             status=next_status(self.status, QuoteTrigger.ACCEPT),
             accepted_side=side,
@@ -127,7 +128,7 @@ class Quote:
 
     def confirm(self, now: Instant, execute_at: Instant) -> Quote:
         """Return this quote confirmed, due to execute at ``execute_at``."""
-        return replace(
+        return _changed(
             self,
             status=next_status(self.status, QuoteTrigger.CONFIRM),
             confirmed_ts=now,
@@ -137,7 +138,7 @@ class Quote:
 
     def execute(self, now: Instant, creator_order_id: str, rfq_creator_order_id: str) -> Quote:
         """Return this quote executed with both parties' order ids."""
-        return replace(
+        return _changed(
             self,
             status=next_status(self.status, QuoteTrigger.EXECUTE),
             executed_ts=now,
@@ -152,7 +153,7 @@ class Quote:
             QuoteCancelReason.CONFIRMATION_TIMEOUT: QuoteTrigger.LAPSE,
             QuoteCancelReason.EXECUTION_FAILED: QuoteTrigger.FAIL,
         }.get(reason, QuoteTrigger.CANCEL)
-        return replace(
+        return _changed(
             self,
             status=next_status(self.status, trigger),
             cancellation_reason=reason.value,
@@ -163,6 +164,9 @@ class Quote:
     def side_contracts(self, side: Side) -> int:
         """Return how many contracts accepting ``side`` trades."""
         return self.yes_contracts if side is Side.YES else self.no_contracts
+
+
+_changed = copier(Quote)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.copies import copier
 from kalshi_sandbox.domain.errors import IllegalTransition
 
 
@@ -67,10 +68,13 @@ class Rfq:
         status = TRANSITIONS.get((self.status, RfqTrigger.CLOSE))
         if status is None:
             raise IllegalTransition("rfq", self.status, RfqTrigger.CLOSE)
-        return replace(
+        return _changed(
             self,
             status=status,
             cancellation_reason=reason.value,
             cancelled_ts=now,
             updated_ts=now,
         )
+
+
+_changed = copier(Rfq)
