@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -29,6 +29,9 @@ KEY_HEADER = "kalshi-access-key"
 SIGNATURE_HEADER = "kalshi-access-signature"
 TIMESTAMP_HEADER = "kalshi-access-timestamp"
 
+_SIGNATURE_HEADERS = {name.encode(): name for name in (KEY_HEADER, SIGNATURE_HEADER,
+                                                       TIMESTAMP_HEADER)}
+
 _PSS_AUTO = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 _SHA256 = hashes.SHA256()
 
@@ -42,6 +45,20 @@ class Credential:
     actor: Actor
     is_rsa: bool = True
     """Decided once: asking on every request means an abstract-class check each time."""
+
+
+def signature_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Return the signature headers among an ASGI scope's ``raw`` (lower-case) headers.
+
+    The first of each, as Starlette's ``Headers.get`` would find it, read in one pass
+    instead of a pass per header.
+    """
+    found: dict[str, str] = {}
+    for name, value in raw:
+        key = _SIGNATURE_HEADERS.get(name)
+        if key is not None and key not in found:
+            found[key] = value.decode("latin-1")
+    return found
 
 
 def verify(public_key: PublicKey, signature: bytes, message: bytes,

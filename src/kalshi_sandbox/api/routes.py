@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kalshi_sandbox.api import wire
-from kalshi_sandbox.api.auth import Authenticator
+from kalshi_sandbox.api.auth import Authenticator, signature_headers
 from kalshi_sandbox.api.http import Endpoint, Handler, empty_response, json_response, read_json
 from kalshi_sandbox.domain.errors import QueryValidationError, RateLimited
 from kalshi_sandbox.domain.limits import DEFAULT_COST, READ, WRITE, Bucket, Cost
@@ -76,7 +76,7 @@ class TradeApi:
         scope = request.scope
         raw_path = scope.get("raw_path") or scope["path"].encode()
         actor = await self.auth.authenticate(
-            request.headers, scope["method"], raw_path.decode("latin-1"),
+            signature_headers(scope["headers"]), scope["method"], raw_path.decode("latin-1"),
             scope["query_string"].decode("latin-1"),
         )
         limiter = self._limiter
