@@ -163,3 +163,8 @@ _changed = copier(Position)
 def empty_position(user_id: str, subaccount: int, ticker: str, now: Instant) -> Position:
     """Return a flat position."""
     return Position(user_id, subaccount, ticker, 0, 0, 0, 0, 0, now)
+
+
+NO_POSITION = empty_position("", 0, "", 0)
+"""A flat position of no one in particular: what ``cash_needed`` starts from when a user
+holds nothing in a market (it reads only the position's amounts)."""

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from kalshi_sandbox.domain.account import (
     MAX_SUBACCOUNT,
+    NO_POSITION,
     Fill,
     Order,
     OrderStatus,
@@ -577,7 +578,7 @@ class Exchange:
     async def _check_maker_funds(self, tx: Transaction, user_id: str, cmd: CreateQuote,
                                  rfq: Rfq, yes_contracts: int, no_contracts: int) -> None:
         position = (await tx.get_position(user_id, cmd.subaccount, rfq.market_ticker)
-                    or empty_position(user_id, cmd.subaccount, rfq.market_ticker, 0))
+                    or NO_POSITION)
         worst = 0
         for side, count in ((Side.YES, yes_contracts), (Side.NO, no_contracts)):
             terms = self._terms(cmd.yes_bid, cmd.no_bid, side)
@@ -649,7 +650,7 @@ class Exchange:
     async def _check_funds(self, tx: Transaction, user_id: str, subaccount: int, quote: Quote,
                            terms: Terms, side: Side, fee_bps: int, count: int) -> None:
         position = (await tx.get_position(user_id, subaccount, quote.market_ticker)
-                    or empty_position(user_id, subaccount, quote.market_ticker, 0))
+                    or NO_POSITION)
         fee = trading_fee(count, terms.yes_price, fee_bps)
         needed = position.cash_needed(side, terms.yes_price, count, fee)
         if needed > await tx.get_balance(user_id, subaccount):
