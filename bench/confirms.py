@@ -84,6 +84,11 @@ def signed(signer: Signer, key_id: str, method: str, path: str) -> list[tuple[st
             ("KALSHI-ACCESS-SIGNATURE", signer.sign(ts, method, path))]
 
 
+def _wait_for(path: str) -> None:
+    while not os.path.exists(path):
+        time.sleep(0.05)
+
+
 async def run(count: int, batch: int, wait_file: str | None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-confirms-"))
     settings = Settings(data_dir=str(workdir), clock="manual", seed=False, rate_limit="off",
@@ -117,7 +122,8 @@ async def run(count: int, batch: int, wait_file: str | None) -> None:
     for i in range(count):
         requester, maker = requesters[i // markets], makers[i % len(makers)]
         rfq = await ok(201, "POST", RFQS, signed(signer, requester, "POST", RFQS), _encode(
-            {"market_ticker": tickers[i % markets], "contracts_fp": "10.00", "rest_remainder": False}))
+            {"market_ticker": tickers[i % markets], "contracts_fp": "10.00",
+             "rest_remainder": False}))
         quote = await ok(201, "POST", QUOTES, signed(signer, maker, "POST", QUOTES), _encode(
             {"rfq_id": rfq["id"], "yes_bid": "0.40", "no_bid": "0.55",
              "rest_remainder": False}))
@@ -128,8 +134,7 @@ async def run(count: int, batch: int, wait_file: str | None) -> None:
         confirms.append((path, signed(signer, maker, "PUT", path)))
     print("ready", flush=True)
     if wait_file:
-        while not os.path.exists(wait_file):
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(_wait_for, wait_file)
     cpu = time.process_time()
     statuses: list[tuple[int, bytes]] = []
     for start in range(0, count, batch):
