@@ -26,8 +26,6 @@ import asyncio
 import base64
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from bench.servers import Server, sandbox_server
 from kalshi_sandbox.client.auth import PrivateKey, load_private_key, sign_request
 
 WS_PATH = "/trade-api/ws/v2"
@@ -485,68 +484,6 @@ class LoadProcess:
 # The server -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """Return a TCP port that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class SandboxProcess:
-    """``kalshi-sandbox serve`` with a manual clock and no rate limits in a temporary directory."""
-
-    def __init__(self, workdir: Path, core: int | None) -> None:
-        self.port = free_port()
-        self.log = (workdir / "sandbox.log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kalshi_sandbox", "serve", "--port", str(self.port),
-             "--data-dir", str(workdir / "sandbox"), "--clock", "manual", "--no-seed",
-             "--rate-limit", "off", "--log-level", "warning"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        if core is not None:
-            os.sched_setaffinity(self.process.pid, {core})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the sandbox exited with {self.process.returncode}")
-            try:
-                if httpx.get(self.url + "/sandbox/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("the sandbox did not start")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def cpu_seconds(self) -> tuple[float, float]:
-        """Return (seconds on a CPU, seconds runnable but waiting for one) so far.
-
-        Read from the scheduler's counters of every thread; the waiting time shows how much
-        other processes on the machine delayed the server.
-        """
-        run = wait = 0
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            try:
-                fields = (task / "schedstat").read_text().split()
-            except OSError:
-                continue
-            run += int(fields[0])
-            wait += int(fields[1])
-        return run / 1e9, wait / 1e9
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
-
-
 # Running it -------------------------------------------------------------------------------
 
 
@@ -571,9 +508,9 @@ class World:
     loader: Identity
 
 
-def setup(sandbox: SandboxProcess, listener_accounts: int) -> World:
+def setup(sandbox: Server, listener_accounts: int) -> World:
     """Create the markets and accounts through the control plane."""
-    with httpx.Client(base_url=sandbox.url + "/sandbox/v1", timeout=30) as control:
+    with httpx.Client(base_url=sandbox.base_url + "/sandbox/v1", timeout=30) as control:
         for ticker in (BROADCAST_MARKET, ACCEPT_MARKET):
             control.post("/markets", json={"ticker": ticker}).raise_for_status()
         return World([make_account(control, f"listener{n}") for n in range(listener_accounts)],
@@ -581,7 +518,7 @@ def setup(sandbox: SandboxProcess, listener_accounts: int) -> World:
                      make_account(control, "loader"))
 
 
-async def measure(args: argparse.Namespace, sandbox: SandboxProcess, world: World,
+async def measure(args: argparse.Namespace, sandbox: Server, world: World,
                   workdir: Path, client_core: int | None) -> dict[str, Any]:
     """Run both measurements against ``sandbox``."""
     requester, maker = world.requester, world.maker
@@ -596,12 +533,12 @@ async def measure(args: argparse.Namespace, sandbox: SandboxProcess, world: Worl
         # Warm up: imports, key cache, SQLite pages, the first fan-outs.
         await broadcast(port, requester, tally, 10)
         print(f"broadcasting {args.rfqs} RFQs ...", file=sys.stderr, flush=True)
-        run_before, wait_before = sandbox.cpu_seconds()
+        run_before, wait_before = sandbox.times()
         client_before = time.process_time()
         wall = time.perf_counter()
         fanout = await broadcast(port, requester, tally, args.rfqs)
         wall = time.perf_counter() - wall
-        run_after, wait_after = sandbox.cpu_seconds()
+        run_after, wait_after = sandbox.times()
         client_cpu = time.process_time() - client_before
         print(f"accepting {args.accepts} quotes without load ...", file=sys.stderr,
               flush=True)
@@ -675,8 +612,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit("--rfqs must be at least 100")
     server_core, client_core = pin(args.client_core, args.server_core)
     workdir = Path(tempfile.mkdtemp(prefix="kalshi-bench-ws-"))
-    sandbox = SandboxProcess(workdir, server_core)
+    sandbox = sandbox_server(workdir, server_core)
     try:
+        sandbox.start()
         import uvloop
 
         world = setup(sandbox, args.listener_accounts)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support.server import Control, ServerProcess, Trader
-from tests.ws.client import WsClient, open_ws
-
-OpenSocket = Callable[[Trader], WsClient]
+from tests.support.server import Control, ServerProcess
+from tests.ws.client import OpenSocket, open_sockets
 
 
 class Faults:
@@ -51,9 +48,4 @@ def faults(control: Control) -> Faults:
 @pytest.fixture
 def sockets(server: ServerProcess) -> Iterator[OpenSocket]:
     """Open signed WebSocket connections for traders; close them after the test."""
-    with ExitStack() as stack:
-
-        def open_for(trader: Trader) -> WsClient:
-            return stack.enter_context(open_ws(server.base_url, trader.account))
-
-        yield open_for
+    yield from open_sockets(server.base_url)

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from tests.conftest import HVM_MARKET, MARKET
-from tests.faults.conftest import Faults, OpenSocket
+from tests.faults.conftest import Faults
 from tests.faults.support import (
     QUOTES,
     RATE_LIMITED,
@@ -22,6 +22,7 @@ from tests.faults.support import (
     timed,
 )
 from tests.support.server import Control
+from tests.ws.client import OpenSocket
 
 UNAVAILABLE = {"type": "error", "status": 503, "code": "service_unavailable",
                "message": "service unavailable", "details": "exchange is down for a test"}

@@ -11,10 +11,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import HVM_MARKET, MARKET
-from tests.faults.conftest import Faults, OpenSocket
+from tests.faults.conftest import Faults
 from tests.faults.support import RATE_LIMITED, nested
 from tests.support.server import Control, ServerProcess
-from tests.ws.client import WS_PATH, WsClient, open_ws, signed_headers
+from tests.ws.client import WS_PATH, OpenSocket, WsClient, open_ws, signed_headers
 
 
 def _kinds(frames: list[dict[str, Any]]) -> list[tuple[str, int, int]]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
 from kalshi_sandbox.client.auth import KalshiAuth
-from tests.support.server import Account
+from tests.support.server import Account, Trader
 
 WS_PATH = "/trade-api/ws/v2"
 TIMEOUT = 10.0
@@ -112,3 +112,17 @@ def open_ws(base_url: str, account: Account | None,
 def data(frames: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
     """Return (type, sid, seq) of each frame."""
     return [(f["type"], f["sid"], f["seq"]) for f in frames]
+
+
+OpenSocket = Callable[[Trader], WsClient]
+"""Open a signed WebSocket connection for a trader (the ``sockets`` fixtures)."""
+
+
+def open_sockets(base_url: str) -> Iterator[OpenSocket]:
+    """Yield an :data:`OpenSocket` whose connections all close when the generator ends."""
+    with ExitStack() as stack:
+
+        def open_for(trader: Trader) -> WsClient:
+            return stack.enter_context(open_ws(base_url, trader.account))
+
+        yield open_for

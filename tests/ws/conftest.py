@@ -3,15 +3,12 @@ server tuned for keep-alive, queue and expiry tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Iterator
 
 import pytest
 
-from tests.support.server import Control, ServerProcess, Trader, running
-from tests.ws.client import WsClient, open_ws
-
-OpenSocket = Callable[[Trader], WsClient]
+from tests.support.server import Control, ServerProcess, running
+from tests.ws.client import OpenSocket, open_sockets
 
 PING_INTERVAL = 0.3
 PING_TIMEOUT = 0.6
@@ -43,9 +40,4 @@ def fast(fast_server: ServerProcess) -> Iterator[Control]:
 @pytest.fixture
 def sockets(server: ServerProcess) -> Iterator[OpenSocket]:
     """Open signed WebSocket connections for traders; close them after the test."""
-    with ExitStack() as stack:
-
-        def open_for(trader: Trader) -> WsClient:
-            return stack.enter_context(open_ws(server.base_url, trader.account))
-
-        yield open_for
+    yield from open_sockets(server.base_url)

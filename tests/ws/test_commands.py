@@ -17,8 +17,7 @@ import pytest
 from kalshi_sandbox.api.ws.fanout import shard_of
 from tests.conftest import HVM_MARKET, MARKET
 from tests.support.server import Control, ServerProcess
-from tests.ws.client import WsClient, data
-from tests.ws.conftest import OpenSocket
+from tests.ws.client import OpenSocket, WsClient, data
 
 
 def _error(client: WsClient, command_id: int) -> dict[str, Any]:

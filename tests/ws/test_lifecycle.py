@@ -8,8 +8,8 @@ from typing import Any
 
 from tests.conftest import HVM_MARKET, MARKET
 from tests.support.server import Control, ServerProcess
-from tests.ws.client import WsClient, data, open_ws
-from tests.ws.conftest import RFQ_TTL, OpenSocket
+from tests.ws.client import OpenSocket, WsClient, data, open_ws
+from tests.ws.conftest import RFQ_TTL
 
 OBSCURED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 ENVELOPE = {"type", "sid", "seq", "sending_ts_ms", "msg"}

@@ -6,8 +6,7 @@ from typing import Any
 
 from tests.conftest import HVM_MARKET, MARKET
 from tests.support.server import Control, Trader
-from tests.ws.client import data
-from tests.ws.conftest import OpenSocket
+from tests.ws.client import OpenSocket, data
 
 
 def _execute(control: Control, requester: Trader, maker: Trader, market: str,

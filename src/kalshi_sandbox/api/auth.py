@@ -13,7 +13,7 @@ import base64
 import binascii
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -29,6 +29,7 @@ KEY_HEADER = "kalshi-access-key"
 SIGNATURE_HEADER = "kalshi-access-signature"
 TIMESTAMP_HEADER = "kalshi-access-timestamp"
 
+_KEY_HEADER_BYTES = KEY_HEADER.encode()
 _SIGNATURE_HEADERS = {name.encode(): name for name in (KEY_HEADER, SIGNATURE_HEADER,
                                                        TIMESTAMP_HEADER)}
 
@@ -59,6 +60,20 @@ def signature_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
         if key is not None and key not in found:
             found[key] = value.decode("latin-1")
     return found
+
+
+def scope_header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    """Return the first ASGI header ``name`` (lower-case bytes) of ``scope``, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+def key_id_of(scope: Mapping[str, Any]) -> str | None:
+    """Return the request's ``KALSHI-ACCESS-KEY`` header, unverified, or None."""
+    return scope_header(scope, _KEY_HEADER_BYTES)
 
 
 def verify(public_key: PublicKey, signature: bytes, message: bytes,

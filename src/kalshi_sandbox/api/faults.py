@@ -41,7 +41,7 @@ import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from kalshi_sandbox.api.auth import KEY_HEADER, Authenticator
+from kalshi_sandbox.api.auth import Authenticator, key_id_of, scope_header
 from kalshi_sandbox.api.http import error_body, json_response
 from kalshi_sandbox.api.ws.fanout import Mishap
 from kalshi_sandbox.domain.errors import (
@@ -56,7 +56,6 @@ KALSHI_PREFIX = "/trade-api/"
 REST_PREFIX = "/trade-api/v2"
 FAULT_HEADER = "x-sandbox-fault"
 _FAULT_HEADER_BYTES = FAULT_HEADER.encode()
-_KEY_HEADER_BYTES = KEY_HEADER.encode()
 
 ERROR = "error"
 LATENCY = "latency"
@@ -431,7 +430,7 @@ class Caller:
         """Return the account the request's ``KALSHI-ACCESS-KEY`` names (unverified)."""
         if not self._actor_known:
             self._actor_known = True
-            key_id = _header(self.scope, _KEY_HEADER_BYTES)
+            key_id = key_id_of(self.scope)
             if key_id:
                 credential = await self.registry.authenticator.credential(key_id)
                 self._actor = None if credential is None else credential.actor
@@ -507,14 +506,6 @@ class Caller:
             return await downstream()
 
         return replay
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            text: str = value.decode("latin-1")
-            return text
-    return None
 
 
 class FaultRegistry:
@@ -672,7 +663,7 @@ class FaultMiddleware:
         if kind not in ("http", "websocket") or not scope["path"].startswith(KALSHI_PREFIX):
             await self.app(scope, receive, send)
             return
-        header = _header(scope, _FAULT_HEADER_BYTES)
+        header = scope_header(scope, _FAULT_HEADER_BYTES)
         if header is None and not self.registry.requests_live:
             await self.app(scope, receive, send)
             return

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kalshi_sandbox.api.auth import KEY_HEADER, Authenticator
+from kalshi_sandbox.api.auth import Authenticator, key_id_of
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.service.exchange import Actor
 from kalshi_sandbox.service.journal import Journal, Record, current_record, set_record
@@ -29,7 +29,6 @@ UNJOURNALED = ("/sandbox/v1/health",)
 UNRECORDED_BODIES = ("/sandbox/v1/journal/replay",)
 """Paths whose bodies the journal leaves out: a replay's body is a journal itself."""
 
-_KEY_HEADER_BYTES = KEY_HEADER.encode()
 _decoder = msgspec.json.Decoder()
 
 _replay_actor: ContextVar[Actor | None] = ContextVar("kalshi_sandbox_replay_actor",
@@ -52,14 +51,6 @@ class JournalAuthenticator(Authenticator):
         if record is not None:
             record.actor = actor.user_id
         return actor
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            text: str = value.decode("latin-1")
-            return text
-    return None
 
 
 def _body_fields(path: str, body: bytes) -> dict[str, Any]:
@@ -132,7 +123,7 @@ class JournalMiddleware:
                     # The request moved the clock (an advance): a replay goes where it ended.
                     entry["answered"] = self.journal.instant_text(answered)
             if api == "trade":
-                key_id = _header(scope, _KEY_HEADER_BYTES)
+                key_id = key_id_of(scope)
                 entry["key_id"] = key_id
                 if not record.reached:
                     entry["faulted"] = True

@@ -18,6 +18,7 @@ from kalshi_sandbox.domain.queries import MarketQuery
 from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rfq import RfqCloseReason
 from kalshi_sandbox.service.exchange import Exchange
+from kalshi_sandbox.service.ids import IdGenerator
 from kalshi_sandbox.service.keys import generate_rsa_key, load_public_key
 from kalshi_sandbox.service.ports import Transaction
 
@@ -62,6 +63,19 @@ class MarketSpec:
     mve_collection_ticker: str | None = None
 
 
+
+async def communications_salt(tx: Transaction, ids: IdGenerator) -> str:
+    """Return the database's salt for communications ids, drawing it on first use.
+
+    Drawn from the exchange's ids, so a replay derives the same communications ids.
+    """
+    salt = await tx.get_meta(SALT_KEY)
+    if salt is None:
+        salt = ids.token(32)
+        await tx.set_meta(SALT_KEY, salt)
+    return salt
+
+
 class Admin:
     """The sandbox operator's powers, applied through the same store and clock."""
 
@@ -78,12 +92,7 @@ class Admin:
         self._reset_hooks.append(hook)
 
     async def _salt(self, tx: Transaction) -> str:
-        salt = await tx.get_meta(SALT_KEY)
-        if salt is None:
-            # Drawn from the exchange's ids, so a replay derives the same communications ids.
-            salt = self.exchange.ids.token(32)
-            await tx.set_meta(SALT_KEY, salt)
-        return salt
+        return await communications_salt(tx, self.exchange.ids)
 
     # Accounts ----------------------------------------------------------------------------
 

@@ -66,6 +66,7 @@ from kalshi_sandbox.domain.queries import MarketQuery
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus, Side, trade_terms
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
 from kalshi_sandbox.domain.timer import Timer
+from kalshi_sandbox.service.admin import communications_salt
 from kalshi_sandbox.service.exchange import (
     Actor,
     CreateQuote,
@@ -83,8 +84,6 @@ TIMER_KIND = "counterparty"
 """The kind of every counterparty timer; the scheduler's dispatcher routes it here."""
 CONFIG_KEY = "counterparties"
 """The ``meta`` key holding every counterparty's configuration as JSON."""
-SALT_KEY = "communications_salt"
-"""The ``meta`` key of the salt that derives communications ids (shared with ``Admin``)."""
 TIMER_IDS_START = 1 << 62
 """Counterparty timer ids start here: far above any timer row's id, so they never collide,
 and at equal instants the exchange's own timers (deadlines, executions) fire first."""
@@ -623,11 +622,7 @@ class Counterparties:
         async with self.exchange.store.transaction() as tx:
             await self._check_markets(tx, config.markets)
             now = self.clock.now()
-            salt = await tx.get_meta(SALT_KEY)
-            if salt is None:
-                # Drawn from the exchange's ids, as Admin does, so a replay repeats it.
-                salt = self.exchange.ids.token(32)
-                await tx.set_meta(SALT_KEY, salt)
+            salt = await communications_salt(tx, self.exchange.ids)
             account = Account(user_id=user_id, name=config.name,
                               communications_id=communications_id(salt, user_id),
                               created_ts=now)

@@ -41,7 +41,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from kalshi_sandbox.domain.clock import MICROS, Clock, Instant, format_instant
 from kalshi_sandbox.domain.events import Event
@@ -50,6 +50,8 @@ from kalshi_sandbox.service.ids import IdGenerator
 from kalshi_sandbox.service.ports import Store
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 FLUSH_DELAY = 0.01
 """Seconds lines wait to be written, so that a burst of requests costs one write."""
@@ -177,19 +179,26 @@ class JournalIds(IdGenerator):
         return self._take(lambda: self.inner.token(length))
 
     def _take(self, make: Callable[[], str]) -> str:
-        supply = _supply.get()
-        value: str | None = None
-        if supply is not None:
-            if supply.ids:
-                value = supply.ids.popleft()
-            else:
-                supply.shortfall += 1
-        if value is None:
+        return _drawn(make, lambda supply: supply.ids, lambda record: record.ids)
+
+
+def _drawn(make: Callable[[], T], supplied: Callable[[Supply], deque[T]],
+           recorded: Callable[[Record], list[T]]) -> T:
+    """Return the next value a replay's supply holds, else ``make()``; record it either way."""
+    supply = _supply.get()
+    if supply is not None:
+        queue = supplied(supply)
+        if queue:
+            value = queue.popleft()
+        else:
+            supply.shortfall += 1
             value = make()
-        record = _record.get()
-        if record is not None:
-            record.ids.append(value)
-        return value
+    else:
+        value = make()
+    record = _record.get()
+    if record is not None:
+        recorded(record).append(value)
+    return value
 
 
 def render(value: Any) -> Any:
@@ -389,19 +398,7 @@ class Journal:
         """Wrap a key-pair generator so generated pairs are recorded or taken from a supply."""
 
         def generate_journaled() -> KeyPair:
-            supply = _supply.get()
-            pair: KeyPair | None = None
-            if supply is not None:
-                if supply.keys:
-                    pair = supply.keys.popleft()
-                else:
-                    supply.shortfall += 1
-            if pair is None:
-                pair = generate()
-            record = _record.get()
-            if record is not None:
-                record.keys.append(pair)
-            return pair
+            return _drawn(generate, lambda supply: supply.keys, lambda record: record.keys)
 
         return generate_journaled
 

@@ -175,37 +175,32 @@ class Session:
 
     def deliver(self, subscription: Subscription, frame: str) -> None:
         """Queue a data message of ``subscription``; on overflow drop the subscription."""
-        if self._broken or self._closing:
-            return
-        queue = self._queue
-        if len(queue) >= self.limit:
-            self._overflow(subscription)
-            return
-        queue.append((subscription.sid, frame, None))
-        if len(queue) >= self.limit:
-            self._room.clear()
-        if not self._marked and self._stalled is None and not self._broken:
-            self._marked = True
-            self.flusher.mark(self)
+        if self._enqueue(subscription, frame, None):
+            self._wake()
 
     def deliver_later(self, subscription: Subscription, frame: str, delay: float) -> None:
         """Queue a data message that leaves no sooner than ``delay`` seconds from now.
 
         Frames queued after it wait behind it, so every sid keeps its order.
         """
+        gate = Gate(shut=True)
+        if self._enqueue(subscription, frame, gate):
+            self._gates += 1
+            asyncio.get_running_loop().call_later(delay, self._open, gate)
+            self._wake()
+
+    def _enqueue(self, subscription: Subscription, frame: str, gate: Gate | None) -> bool:
+        """Queue a frame; return False if it was not (closing, or the queue overflowed)."""
         if self._broken or self._closing:
-            return
+            return False
         queue = self._queue
         if len(queue) >= self.limit:
             self._overflow(subscription)
-            return
-        gate = Gate(shut=True)
+            return False
         queue.append((subscription.sid, frame, gate))
-        self._gates += 1
         if len(queue) >= self.limit:
             self._room.clear()
-        asyncio.get_running_loop().call_later(delay, self._open, gate)
-        self._wake()
+        return True
 
     def close(self, code: int) -> None:
         """Close the connection with ``code`` once the frames queued so far are sent."""
