@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args()
     app = make_app(load_keys(args.keys))
-    # The same call as kalshi_sandbox.cli.admin.serve, apart from the app.
+    # The same call as kalshi_sandbox.powers.admin.cli.serve, apart from the app.
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level=args.log_level,
                 access_log=False, lifespan="on", loop="auto", http="auto", ws="auto")
 

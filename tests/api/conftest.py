@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from kalshi_sandbox.client.auth import KalshiAuth, PrivateKey, load_private_key
-from kalshi_sandbox.service.keys import generate_rsa_key
+from kalshi_sandbox.exchange.keys import generate_rsa_key
 from tests.conftest import HVM_MARKET, MARKET
 from tests.support.server import API, Account, Control, ServerProcess, Trader
 

@@ -1,4 +1,4 @@
-"""PUT …/accept on both paths: sides, states, actors, balance (reference §1.10, §4.4)."""
+"""PUT …/accept on both paths: sides, states, actors, balance."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /communications/quotes, checked in the order of the reference's §4.7 checklist."""
+"""POST /communications/quotes, checked in the order Kalshi checks them."""
 
 from __future__ import annotations
 

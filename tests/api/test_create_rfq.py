@@ -1,4 +1,4 @@
-"""POST /communications/rfqs: sizing vocabularies, validation, conflicts and limits (§1.2)."""
+"""POST /communications/rfqs: sizing vocabularies, validation, conflicts and limits."""
 
 from __future__ import annotations
 

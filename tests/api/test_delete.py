@@ -1,4 +1,4 @@
-"""DELETE of RFQs and quotes, and what closing an RFQ does to its quotes (§2.3, §12 Q5)."""
+"""DELETE of RFQs and quotes, and what closing an RFQ does to its quotes."""
 
 from __future__ import annotations
 

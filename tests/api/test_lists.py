@@ -1,4 +1,4 @@
-"""GET /communications/rfqs and /communications/quotes: filters, limits, cursors (§1.3, §1.7)."""
+"""GET /communications/rfqs and /communications/quotes: filters, limits, cursors."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_list_rfqs_filters_by_subaccount(control: Control, new_trader: NewTrader
 
 def test_list_rfqs_subaccount_filter_selects_the_callers_own_rfqs_only(
         control: Control, new_trader: NewTrader) -> None:
-    # A creator's subaccount is private (§2.5): the filter names one of the caller's own
+    # A creator's subaccount is private: the filter names one of the caller's own
     # subaccounts and never sorts other members' RFQs by theirs.
     alice, bob = new_trader("alice"), new_trader("bob")
     alice_primary = alice.create_rfq(MARKET, "1")

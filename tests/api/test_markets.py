@@ -1,4 +1,4 @@
-"""GET /markets, GET /markets/{ticker} and GET /exchange/status (§9.1-§9.3)."""
+"""GET /markets, GET /markets/{ticker} and GET /exchange/status."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_list_markets_pages_with_a_cursor(control: Control, public: httpx.Client
 @pytest.mark.parametrize("cursor", ["abc", "!!!", "not a cursor at all"])
 def test_list_markets_ignores_a_malformed_cursor(control: Control, public: httpx.Client,
                                                  cursor: str) -> None:
-    # Kalshi answers a garbage cursor on /markets with 200 (reference §10.2), unlike the
+    # Kalshi answers a garbage cursor on /markets with 200 (docs/behaviour.md), unlike the
     # communications lists.
     assert tickers(public, cursor=cursor) == tickers(public)
 

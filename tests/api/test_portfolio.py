@@ -1,4 +1,4 @@
-"""Portfolio endpoints after RFQ executions: balance, positions, fills, orders (§5, §9)."""
+"""Portfolio endpoints after RFQ executions: balance, positions, fills, orders."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who sees what (reference §2.5): quotes are private, RFQs public, private fields per owner."""
+"""Who sees what: quotes are private, RFQs public, private fields per owner."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kalshi's token-bucket rate limits over real HTTP (reference §10.1, §8.2).
+"""Kalshi's token-bucket rate limits over real HTTP.
 
 A server of its own runs with ``--rate-limit basic`` and a manual clock, so buckets refill
 only when a test advances the clock: every count below is exact, however fast the machine.

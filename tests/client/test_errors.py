@@ -36,7 +36,7 @@ def _raise(status: int, body: object) -> APIError:
     return raised.value
 
 
-# Bodies below are the ones reference §7.5 and §8.2 quote from Kalshi's wire.
+# Bodies below are the ones Kalshi sends (docs/behaviour.md, "Wire").
 
 
 def test_nested_shape_gives_code_message_and_service() -> None:

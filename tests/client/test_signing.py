@@ -1,4 +1,4 @@
-"""Request signing is exactly reference §7, and the sandbox sees what Kalshi would see."""
+"""Request signing is exactly Kalshi's, and the sandbox sees what Kalshi would see."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The subscription's protocol handling against a scripted WebSocket server.
 
-The sandbox never skips a ``seq`` and never drops a connection on purpose, so these cases use
-a small server that speaks reference §6 and misbehaves on cue: it skips ``seq`` 3, then cuts
-the connection without a close frame, then expects the client to come back and subscribe
-again. The handshake signature is checked as strictly as §7 specifies.
+The sandbox never skips a ``seq`` and never drops a connection on purpose, so these cases use a
+small server that speaks Kalshi's WebSocket protocol and misbehaves on cue: it skips ``seq`` 3,
+then cuts the connection without a close frame, then expects the client to come back and
+subscribe again. The handshake signature is checked as strictly as Kalshi does.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Kalshi's official Python SDK (kalshi-python-sync 3.2.0), unmodified but for its host.
 
 The SDK parses every response with strict pydantic models generated from OpenAPI 3.2.0, so a
-passing run proves the sandbox emits the legacy fields that generation requires (reference
-Appendix A.2/A.3) next to the current ones. The flow is Appendix B through the SDK's typed
-methods; the manual clock is advanced through the control plane.
+passing run proves the sandbox emits the legacy fields that generation requires next to the
+current ones. The flow is a whole RFQ lifecycle through the SDK's typed methods; the manual
+clock is advanced through the control plane.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Kalshi's official TypeScript SDK (kalshi-typescript 3.30.0), unmodified but for its host.
 
-``ts/rfq_flow.js`` runs Appendix B with the SDK's RFQ-scoped methods (createRFQ, createQuote,
+``ts/rfq_flow.js`` runs a whole lifecycle with the SDK's RFQ-scoped methods (createRFQ, createQuote,
 getQuotes, acceptRFQQuote, confirmRFQQuote, getRFQQuote) against a real server process and
 prints what every step returned; this test feeds it two accounts and checks the output.
 ``make test`` installs the pinned packages (``npm ci`` in ``ts/``).

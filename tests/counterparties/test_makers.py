@@ -9,7 +9,7 @@ from tests.conftest import HVM_MARKET, MARKET
 from tests.counterparties.conftest import Bots, at, quotes_on, seconds
 from tests.support.server import Control, Trader
 
-# A quote of yes_bid 0.40 / no_bid 0.55 accepted on YES for 10 contracts (reference Appendix B):
+# A quote of yes_bid 0.40 / no_bid 0.55 accepted on YES for 10 contracts:
 # the requester pays 10 x 0.45 + a 0.1733 taker fee, the maker 10 x 0.55 + a 0.0434 maker fee.
 FAIR, SPREAD = "0.425", "0.05"
 REQUESTER_AFTER, MAKER_AFTER = "995.3267", "994.4566"

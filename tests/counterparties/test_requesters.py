@@ -31,7 +31,7 @@ def test_requester_on_demand_rfq_trades_with_a_human_maker_who_confirms(
     control.advance(15)
     assert maker.quote(quote_id)["status"] == "executed"
     assert maker.rfq(rfq_id)["cancellation_reason"] == "executed"
-    # Reference Appendix B's trade: 10 YES at 0.45 for the requester, 10 NO at 0.55 for the maker.
+    # The usual example trade: 10 YES at 0.45 for the requester, 10 NO at 0.55 for the maker.
     assert bots.balance(requester["user_id"]) == "995.3267"
     assert maker.balance()["balance_dollars"] == "994.4566"
     assert [a["action"] for a in bots.get("rq")["activity"]] == ["rfq", "accept", "executed"]

@@ -1,4 +1,4 @@
-"""Request signing against a real server: every failure of reference §7.5 and what is accepted.
+"""Request signing against a real server: every failure Kalshi reports and what is accepted.
 
 Requests here are built by hand, header by header, so each test controls exactly what is
 signed and sent. Signature freshness is judged against the real time, not the sandbox's manual

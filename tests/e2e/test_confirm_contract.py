@@ -1,4 +1,4 @@
-"""Confirm Quote against a real server: every row of the emulator contract (reference §1.11).
+"""Confirm Quote against a real server: every row of the emulator contract.
 
 Each case runs on both paths, the deprecated ``/communications/quotes/{quote_id}/confirm`` and
 the RFQ-scoped ``/communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm``. Every error case
@@ -25,7 +25,7 @@ FORMS = ("deprecated", "scoped")
 """The two paths of Confirm Quote."""
 
 WINDOWS = {MARKET: (30, 15), HVM_MARKET: (3, 1)}
-"""(confirmation window, execution delay) in seconds per market class (reference §3)."""
+"""(confirmation window, execution delay) in seconds per market class."""
 
 
 def confirm_path(form: str, rfq_id: str, quote_id: str) -> str:

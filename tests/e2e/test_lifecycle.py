@@ -1,4 +1,4 @@
-"""The complete RFQ flow of reference Appendix B against a real server process."""
+"""The complete RFQ flow against a real server process."""
 
 from __future__ import annotations
 

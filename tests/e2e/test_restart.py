@@ -23,7 +23,7 @@ EXECUTION_DELAY = 15 * MICROS
 CONFIRM_WINDOW = 30 * MICROS
 
 # Requester buys 10 YES at $0.45 plus a $0.1733 taker fee; the maker buys 10 NO at $0.55
-# plus a $0.0434 maker fee (the Appendix B trade, see test_lifecycle).
+# plus a $0.0434 maker fee (the trade of test_lifecycle).
 REQUESTER_AFTER = "995.3267"
 MAKER_AFTER = "994.4566"
 

@@ -35,7 +35,7 @@ from kalshi_sandbox.domain.money import ONE_DOLLAR, trading_fee
 from kalshi_sandbox.domain.queries import PortfolioQuery
 from kalshi_sandbox.domain.quote import QuoteStatus, Side, size_for_target
 from kalshi_sandbox.domain.rfq import RfqStatus
-from kalshi_sandbox.service.exchange import Actor, CreateQuote, CreateRfq
+from kalshi_sandbox.exchange.commands import Actor, CreateQuote, CreateRfq
 from tests.service.harness import Harness, make_harness
 
 T = TypeVar("T")
@@ -466,7 +466,7 @@ class ExchangeMachine(RuleBasedStateMachine):
             # A party to a trade in flight, whose next check may now fail.
             quote = busy[user % len(busy)]
             user = quote.maker if quote.status is ACCEPTED or dollars % 2 else quote.requester
-        self.run(self.harness.admin.set_balance(self.users[user].user_id, dollars * MICROS))
+        self.run(self.harness.accounts.set_balance(self.users[user].user_id, dollars * MICROS))
         m.deposited += dollars * MICROS - m.balances[user]
         m.balances[user] = dollars * MICROS
 

@@ -18,10 +18,13 @@ from kalshi_sandbox.domain.clock import MICROS, ManualClock
 from kalshi_sandbox.domain.events import Event
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.queries import PortfolioQuery, QuoteQuery, RfqQuery
-from kalshi_sandbox.service.admin import Admin, MarketSpec
-from kalshi_sandbox.service.exchange import Actor, Exchange, Rules
-from kalshi_sandbox.service.ids import IdGenerator
-from kalshi_sandbox.service.scheduler import Scheduler
+from kalshi_sandbox.domain.rules import Rules
+from kalshi_sandbox.exchange.accounts import Accounts
+from kalshi_sandbox.exchange.commands import Actor
+from kalshi_sandbox.exchange.engine import Exchange
+from kalshi_sandbox.exchange.ids import IdGenerator
+from kalshi_sandbox.exchange.markets import Markets, MarketSpec
+from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.storage.sqlite import SqliteStore
 
 START = 1_767_225_600 * MICROS
@@ -53,7 +56,8 @@ class Harness:
     publisher: Recorder
     exchange: Exchange
     scheduler: Scheduler
-    admin: Admin
+    accounts: Accounts
+    market_admin: Markets
     users: list[Actor] = field(default_factory=list)
     markets: list[Market] = field(default_factory=list)
 
@@ -73,7 +77,7 @@ class Harness:
     async def market(self, ticker: str, *, hvm: bool = False,
                      structure: str = "linear_cent") -> Market:
         """Create an active market."""
-        market = await self.admin.create_market(
+        market = await self.market_admin.create_market(
             MarketSpec(ticker=ticker, hvm=hvm, price_level_structure=structure))
         self.markets.append(market)
         return market
@@ -83,7 +87,7 @@ class Harness:
         return await self.scheduler.advance_to(self.clock.now() + micros)
 
     async def balance(self, actor: Actor) -> int:
-        micros, _ = await self.exchange.balance(actor, 0)
+        micros, _, _ = await self.exchange.balance(actor, 0)
         return micros
 
     async def snapshot(self) -> dict[str, Any]:
@@ -116,7 +120,8 @@ async def make_harness(rules: Rules | None = None, path: str | Path = ":memory:"
     exchange = Exchange(store, clock, publisher, rules or Rules(), IdGenerator(seed=7))
     scheduler = Scheduler(clock, exchange.fire)
     exchange.timers = scheduler
-    return Harness(store, clock, publisher, exchange, scheduler, Admin(exchange))
+    return Harness(store, clock, publisher, exchange, scheduler, Accounts(exchange),
+                   Markets(exchange))
 
 
 def with_rules(harness: Harness, **changes: Any) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from kalshi_sandbox.domain.account import OrderStatus
 from kalshi_sandbox.domain.clock import MICROS
 from kalshi_sandbox.domain.errors import (
     InsufficientBalance,
@@ -29,12 +28,14 @@ from kalshi_sandbox.domain.events import (
     RfqCreated,
     RfqDeleted,
 )
+from kalshi_sandbox.domain.portfolio import OrderStatus
 from kalshi_sandbox.domain.queries import PortfolioQuery
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus, Side
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
 from kalshi_sandbox.domain.timer import Timer, TimerKind
-from kalshi_sandbox.service.exchange import Actor, CreateQuote, CreateRfq, TimerSink
-from kalshi_sandbox.service.ports import Dump, StorageError, Store, Transaction
+from kalshi_sandbox.exchange.commands import Actor, CreateQuote, CreateRfq
+from kalshi_sandbox.exchange.ports import Dump, StorageError, Store, Transaction
+from kalshi_sandbox.exchange.unit import TimerSink
 from kalshi_sandbox.storage.sqlite import SqliteStore
 from tests.service.harness import START, Harness, make_harness, with_rules
 
@@ -147,8 +148,8 @@ async def test_execution_moves_money_and_positions(harness: Harness) -> None:
     assert await harness.balance(requester) == HUNDRED_DOLLARS - 5_000_000 - 175_000
     assert await harness.balance(maker) == HUNDRED_DOLLARS - 5_000_000 - 43_800
     query = PortfolioQuery(user_id="", limit=10)
-    (mine,) = await harness.exchange.positions(requester, query)
-    (theirs,) = await harness.exchange.positions(maker, query)
+    (mine,) = (await harness.exchange.positions(requester, query)).items
+    (theirs,) = (await harness.exchange.positions(maker, query)).items
     assert (mine.position, theirs.position) == (TEN_CONTRACTS, -TEN_CONTRACTS)
     assert (mine.fees_paid, theirs.fees_paid) == (175_000, 43_800)
     market = await harness.exchange.get_market(MARKET)
@@ -296,7 +297,7 @@ async def test_insufficient_balance_on_accept_publishes_and_changes_nothing(
     requester, maker = await setup(harness)
     rfq = await open_rfq(harness, requester)
     quote = await quote_on(harness, maker, rfq)
-    await harness.admin.set_balance(requester.user_id, 5_000_000)
+    await harness.accounts.set_balance(requester.user_id, 5_000_000)
     before = await harness.snapshot()
     published = len(harness.publisher.batches)
     with pytest.raises(InsufficientBalance):
@@ -400,14 +401,15 @@ async def test_execution_without_funds_cancels_the_quote_and_keeps_the_rfq_open(
         harness: Harness) -> None:
     requester, maker, rfq, quote = await accepted_quote(harness)
     await harness.exchange.confirm_quote(maker, quote.id)
-    await harness.admin.set_balance(maker.user_id, 0)
+    await harness.accounts.set_balance(maker.user_id, 0)
     await harness.advance(15 * MICROS)
     (cancelled,) = harness.publisher.batches[-1]
     assert isinstance(cancelled, QuoteCancelled)
     assert cancelled.quote.cancellation_reason == "execution_failed"
     assert (await harness.exchange.get_rfq(requester, rfq.id)).status is RfqStatus.OPEN
     assert await harness.balance(requester) == HUNDRED_DOLLARS
-    assert await harness.exchange.fills(requester, PortfolioQuery(user_id="", limit=10)) == []
+    assert (await harness.exchange.fills(requester,
+                                         PortfolioQuery(user_id="", limit=10))).items == []
 
 
 async def test_delete_rfq_cancels_its_quotes_before_announcing_the_close(

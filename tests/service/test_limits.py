@@ -7,7 +7,7 @@ import pytest
 from kalshi_sandbox.domain.clock import MICROS
 from kalshi_sandbox.domain.errors import InvalidParameters, NotFound
 from kalshi_sandbox.domain.limits import READ, TIERS, WRITE
-from kalshi_sandbox.service.limits import TIERS_KEY, RateLimits
+from kalshi_sandbox.exchange.ratelimits import TIERS_KEY, RateLimits
 from kalshi_sandbox.settings import Settings
 from tests.service.harness import Harness
 

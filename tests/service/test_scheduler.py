@@ -18,8 +18,8 @@ from collections.abc import Iterable
 import pytest
 
 from kalshi_sandbox.domain.clock import MICROS, Clock, Instant, ManualClock, SystemClock
-from kalshi_sandbox.domain.timer import Timer
-from kalshi_sandbox.service.scheduler import Scheduler
+from kalshi_sandbox.domain.timer import Timer, TimerKind
+from kalshi_sandbox.exchange.scheduler import Scheduler
 
 START = 1_767_225_600 * MICROS
 """2026-01-01T00:00:00Z."""
@@ -59,7 +59,8 @@ class Log:
 
 def timers_after(base: Instant, delays: Iterable[int], first_id: int = 1) -> list[Timer]:
     """Return one timer per delay (microseconds after ``base``)."""
-    return [Timer(due=base + delay, id=first_id + i, kind="execute", subject=f"q{first_id + i}")
+    return [Timer(due=base + delay, id=first_id + i, kind=TimerKind.EXECUTE,
+                  subject=f"q{first_id + i}")
             for i, delay in enumerate(delays)]
 
 
@@ -206,7 +207,7 @@ def test_manual_advance_fires_timer_scheduled_by_a_firing_timer_within_the_span(
                 scheduler.add(timers_after(clock.now(), [15], first_id=2))
 
         scheduler = Scheduler(clock, fire)
-        scheduler.add([Timer(START + 30, 1, "confirm_deadline", "confirm")])
+        scheduler.add([Timer(START + 30, 1, TimerKind.CONFIRM_DEADLINE, "confirm")])
         assert await scheduler.advance_to(START + 100) == 2
         return seen
 
@@ -250,7 +251,7 @@ def test_manual_timer_whose_effect_fails_is_logged_and_the_next_still_fires(
         assert await scheduler.advance_to(START + 2) == 2
         return fired
 
-    with caplog.at_level(logging.ERROR, logger="kalshi_sandbox.service.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="kalshi_sandbox.exchange.scheduler"):
         assert asyncio.run(scenario()) == [1, 2]
     assert "timer 1" in caplog.text
 

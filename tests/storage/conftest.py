@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kalshi_sandbox.service.ports import Store
+from kalshi_sandbox.exchange.ports import Store
 from kalshi_sandbox.storage.sqlite import SqliteStore
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from kalshi_sandbox.domain.account import Account, ApiKey, Fill, Order, OrderStatus, Position
+from kalshi_sandbox.domain.account import Account, ApiKey
 from kalshi_sandbox.domain.market import PRICE_LEVEL_STRUCTURES, Market, MarketStatus
-from kalshi_sandbox.domain.quote import Quote, QuoteStatus, Side
-from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
+from kalshi_sandbox.domain.portfolio import Fill, Order, OrderStatus, Position
+from kalshi_sandbox.domain.quote import Quote, QuoteCancelReason, QuoteStatus, Side
+from kalshi_sandbox.domain.rfq import Rfq, RfqCloseReason, RfqStatus
 
 
 def account(user_id: str = "user-1", created_ts: int = 1) -> Account:
@@ -43,7 +44,7 @@ def rfq(rfq_id: str = "rfq-1", *, creator: str = "user-1", ticker: str = "KXA-26
         obscure_creator_id=True, status=status, created_ts=created_ts,
         updated_ts=created_ts + (5 if closed else 0),
         cancelled_ts=created_ts + 5 if closed else None,
-        cancellation_reason="deleted_by_user" if closed else None,
+        cancellation_reason=RfqCloseReason.DELETED_BY_USER if closed else None,
         mve_collection_ticker="KXMVECOLL" if target_cost else None,
     )
 
@@ -71,7 +72,7 @@ def quote(quote_id: str = "quote-1", *, rfq_id: str = "rfq-1", maker: str = "mak
         execute_at=created_ts + 17 if confirmed else None,
         executed_ts=created_ts + 17 if executed else None,
         cancelled_ts=created_ts + 3 if cancelled else None,
-        cancellation_reason="replaced" if cancelled else None,
+        cancellation_reason=QuoteCancelReason.REPLACED if cancelled else None,
         creator_order_id="order-m" if executed else None,
         rfq_creator_order_id="order-r" if executed else None,
     )

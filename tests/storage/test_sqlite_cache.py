@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kalshi_sandbox.domain.timer import TimerKind
 from kalshi_sandbox.storage.cache import CachingTransaction
 from kalshi_sandbox.storage.sqlite import SqliteStore
 from tests.storage import entities as e
@@ -25,8 +26,8 @@ async def test_timers_taken_or_cancelled_leave_nothing_in_the_timer_maps(
     try:
         async with store.transaction() as tx:
             assert isinstance(tx, CachingTransaction)
-            timers = [await tx.add_timer("execute", f"quote-{n}", n) for n in range(300)]
-            await tx.add_timer("execute", "kept", 1)
+            timers = [await tx.add_timer(TimerKind.EXECUTE, f"quote-{n}", n) for n in range(300)]
+            await tx.add_timer(TimerKind.EXECUTE, "kept", 1)
             await tx.cancel_timers("quote-0")
             for timer in timers[1:]:
                 assert await tx.take_timer(timer.id)

@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from kalshi_sandbox.domain.account import OrderStatus
 from kalshi_sandbox.domain.market import MarketStatus
+from kalshi_sandbox.domain.portfolio import OrderStatus
 from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery, QuoteQuery, RfqQuery
 from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rfq import RfqStatus
-from kalshi_sandbox.service.ports import (
+from kalshi_sandbox.domain.timer import TimerKind
+from kalshi_sandbox.exchange.ports import (
     Dump,
     IntegrityViolation,
     InvalidDump,
@@ -69,7 +70,7 @@ async def insert_all(tx: Transaction) -> None:
     await tx.insert_order(e.order())
     await tx.insert_fill(e.fill())
     await tx.upsert_position(e.position())
-    await tx.add_timer("execute", "quote-1", 500)
+    await tx.add_timer(TimerKind.EXECUTE, "quote-1", 500)
 
 
 async def assert_empty(store: Store) -> None:
@@ -336,10 +337,10 @@ async def test_open_rfq_lookups_see_only_open_rfqs_oldest_first(store: Store) ->
         assert await tx.open_rfqs_on("M3") == []
         assert await tx.count_open_rfqs("u1") == 2
         assert await tx.count_open_rfqs("u3") == 0
-        found = await tx.open_rfq_of_on("u1", "M1")
+        found = await tx.open_rfq_on_market("u1", "M1")
         assert found is not None
         assert found.id == "r2"
-        assert await tx.open_rfq_of_on("u1", "M3") is None
+        assert await tx.open_rfq_on_market("u1", "M3") is None
 
 
 async def test_list_quotes_shows_a_viewer_only_their_quotes_and_quotes_on_their_rfqs(
@@ -496,9 +497,9 @@ async def test_list_positions_pages_by_ticker(store: Store) -> None:
 
 async def test_timers_are_pending_in_due_then_creation_order(store: Store) -> None:
     async with store.transaction() as tx:
-        late = await tx.add_timer("execute", "q1", 30)
-        first = await tx.add_timer("confirm_deadline", "q2", 10)
-        tie = await tx.add_timer("rfq_expiry", "r1", 30)
+        late = await tx.add_timer(TimerKind.EXECUTE, "q1", 30)
+        first = await tx.add_timer(TimerKind.CONFIRM_DEADLINE, "q2", 10)
+        tie = await tx.add_timer(TimerKind.RFQ_EXPIRY, "r1", 30)
     assert (late.kind, late.subject, late.due) == ("execute", "q1", 30)
     assert late.id < first.id < tie.id
     async with store.transaction() as tx:
@@ -507,7 +508,7 @@ async def test_timers_are_pending_in_due_then_creation_order(store: Store) -> No
 
 async def test_take_timer_succeeds_exactly_once(store: Store) -> None:
     async with store.transaction() as tx:
-        timer = await tx.add_timer("execute", "q1", 30)
+        timer = await tx.add_timer(TimerKind.EXECUTE, "q1", 30)
     async with store.transaction() as tx:
         assert await tx.take_timer(timer.id) is True
     async with store.transaction() as tx:
@@ -518,7 +519,7 @@ async def test_take_timer_succeeds_exactly_once(store: Store) -> None:
 
 async def test_concurrent_takers_of_one_timer_get_it_once(store: Store) -> None:
     async with store.transaction() as tx:
-        timer = await tx.add_timer("execute", "q1", 30)
+        timer = await tx.add_timer(TimerKind.EXECUTE, "q1", 30)
 
     async def take() -> bool:
         async with store.transaction() as tx:
@@ -530,9 +531,9 @@ async def test_concurrent_takers_of_one_timer_get_it_once(store: Store) -> None:
 
 async def test_cancel_timers_removes_every_timer_of_a_subject_only(store: Store) -> None:
     async with store.transaction() as tx:
-        a = await tx.add_timer("confirm_deadline", "q1", 10)
-        b = await tx.add_timer("execute", "q1", 20)
-        other = await tx.add_timer("execute", "q2", 15)
+        a = await tx.add_timer(TimerKind.CONFIRM_DEADLINE, "q1", 10)
+        b = await tx.add_timer(TimerKind.EXECUTE, "q1", 20)
+        other = await tx.add_timer(TimerKind.EXECUTE, "q2", 15)
     async with store.transaction() as tx:
         assert sorted(await tx.cancel_timers("q1")) == sorted([a.id, b.id])
         assert await tx.cancel_timers("q1") == []
@@ -543,9 +544,9 @@ async def test_cancel_timers_removes_every_timer_of_a_subject_only(store: Store)
 
 async def test_timer_ids_are_not_reused_after_take(store: Store) -> None:
     async with store.transaction() as tx:
-        first = await tx.add_timer("execute", "q1", 10)
+        first = await tx.add_timer(TimerKind.EXECUTE, "q1", 10)
         assert await tx.take_timer(first.id)
-        second = await tx.add_timer("execute", "q1", 10)
+        second = await tx.add_timer(TimerKind.EXECUTE, "q1", 10)
     assert second.id > first.id
 
 
@@ -595,7 +596,7 @@ async def insert_final_states(store: Store) -> None:
         await tx.insert_fill(e.fill())
         await tx.upsert_position(e.position(size=5, updated_ts=310))
         await tx.upsert_position(e.position(ticker="KXB-26DEC31-T1", size=3))
-        await tx.add_timer("execute", "quote-1", 500)
+        await tx.add_timer(TimerKind.EXECUTE, "quote-1", 500)
 
 
 async def test_updates_reach_the_database_as_if_the_final_rows_were_inserted(
@@ -649,8 +650,8 @@ async def test_open_rfq_and_live_quote_lookups_follow_every_change(store: Store)
         await tx.update_quote(e.quote("q1", created_ts=2, status=QuoteStatus.CANCELLED))
     async with store.transaction() as tx:
         assert await tx.count_open_rfqs("user-1") == 1
-        assert await tx.open_rfq_of_on("user-1", "M2") is None
-        assert await tx.open_rfq_of_on("user-1", "M1") == e.rfq("rfq-1", ticker="M1",
+        assert await tx.open_rfq_on_market("user-1", "M2") is None
+        assert await tx.open_rfq_on_market("user-1", "M1") == e.rfq("rfq-1", ticker="M1",
                                                                 created_ts=2)
         assert [q.id for q in await tx.quotes_of_rfq("rfq-1", LIVE)] == ["q0"]
         assert [q.id for q in await tx.quotes_of_rfq("rfq-1", (QuoteStatus.OPEN,))] == []
@@ -727,15 +728,15 @@ async def test_a_reopened_store_finds_quotes_named_before_their_rfq(
 
 async def test_timer_lookups_follow_adds_takes_cancels_and_rollbacks(store: Store) -> None:
     async with store.transaction() as tx:
-        first = await tx.add_timer("confirm_deadline", "q1", 10)
-        second = await tx.add_timer("execute", "q1", 20)
-        other = await tx.add_timer("execute", "q2", 15)
+        first = await tx.add_timer(TimerKind.CONFIRM_DEADLINE, "q1", 10)
+        second = await tx.add_timer(TimerKind.EXECUTE, "q1", 20)
+        other = await tx.add_timer(TimerKind.EXECUTE, "q2", 15)
     added: list[int] = []
 
     async def change(tx: Transaction) -> None:
         # The first timer query of this transaction may load what a backend remembers.
         assert await tx.cancel_timers("never") == []
-        added.append((await tx.add_timer("execute", "q9", 5)).id)
+        added.append((await tx.add_timer(TimerKind.EXECUTE, "q9", 5)).id)
         assert await tx.cancel_timers("q1") == [first.id, second.id]
         assert await tx.take_timer(other.id)
 
@@ -748,7 +749,7 @@ async def test_timer_lookups_follow_adds_takes_cancels_and_rollbacks(store: Stor
         assert await tx.cancel_timers("q1") == [first.id, second.id]
         assert await tx.take_timer(other.id) is True
         assert await tx.take_timer(other.id) is False
-        fresh = await tx.add_timer("execute", "q1", 30)
+        fresh = await tx.add_timer(TimerKind.EXECUTE, "q1", 30)
     async with store.transaction() as tx:
         assert await tx.pending_timers() == [fresh]
         assert await tx.cancel_timers("q1") == [fresh.id]
@@ -757,7 +758,7 @@ async def test_timer_lookups_follow_adds_takes_cancels_and_rollbacks(store: Stor
 async def test_timers_added_before_a_rolled_back_lookup_are_not_remembered(
         store: Store) -> None:
     async def add_then_look(tx: Transaction) -> None:
-        await tx.add_timer("execute", "q5", 5)
+        await tx.add_timer(TimerKind.EXECUTE, "q5", 5)
         assert await tx.cancel_timers("elsewhere") == []
 
     with pytest.raises(Boom):
@@ -893,7 +894,7 @@ async def test_load_replaces_everything_and_lookups_follow(backend: Backend,
             assert await tx.get_balance("user-1", 2) == 1
             assert [t.subject for t in await tx.pending_timers()] == ["quote-1"]
             loaded_ids = {t.id for t in await tx.pending_timers()}
-            fresh = await tx.add_timer("execute", "quote-9", 1)
+            fresh = await tx.add_timer(TimerKind.EXECUTE, "quote-9", 1)
         assert fresh.id not in loaded_ids
     finally:
         await source.close()
@@ -1005,7 +1006,7 @@ async def test_a_transaction_failing_after_writes_leaves_concurrent_ones_intact(
 
     async def writer(name: str, *, failing: bool = False) -> None:
         async with store.transaction() as tx:
-            timer = await tx.add_timer("execute", name, 10)
+            timer = await tx.add_timer(TimerKind.EXECUTE, name, 10)
             await tx.insert_rfq(e.rfq(f"rfq-{name}", creator=name))
             await tx.set_balance(name, 0, 7, 1)
             await tx.update_quote(e.quote(status=QuoteStatus.ACCEPTED))
@@ -1024,7 +1025,7 @@ async def test_a_transaction_failing_after_writes_leaves_concurrent_ones_intact(
         assert await tx.get_rfq("rfq-c") == e.rfq("rfq-c", creator="c")
         assert [await tx.get_balance(n, 0) for n in "abc"] == [7, 0, 7]
         assert await tx.get_quote("quote-1") == e.quote(status=QuoteStatus.ACCEPTED)
-        later = await tx.add_timer("execute", "d", 10)
+        later = await tx.add_timer(TimerKind.EXECUTE, "d", 10)
     assert later.id > timers["c"].id
     assert await store.dump() == await store.dump()
 

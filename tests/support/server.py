@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from kalshi_sandbox.client.auth import KalshiAuth
+from kalshi_sandbox.client.control import ControlPlane
 
 API = "/trade-api/v2"
 UNLIMITED = {"KALSHI_SANDBOX_RATE_LIMIT": "off"}
@@ -173,15 +174,17 @@ class Trader:
 
 
 class Control:
-    """The control plane of a running sandbox."""
+    """The control plane of a running sandbox, through the client everyone uses, with
+    assertions on the status of each call."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url + "/sandbox/v1", timeout=30)
+        self.plane = ControlPlane(base_url)
+        self.http = self.plane.http
         self._traders: list[Trader] = []
 
     def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
-        response = self.http.request(method, path, json=body)
+        response = self.plane.send(method, path, body)
         assert response.status_code == expect, response.text
         return response.json() if response.content else None
 
@@ -212,7 +215,7 @@ class Control:
         for trader in self._traders:
             trader.close()
         self._traders.clear()
-        self.http.close()
+        self.plane.close()
 
 
 def running(data_dir: Path, *args: str, **env: str) -> Iterator[ServerProcess]:

@@ -1,18 +1,13 @@
-"""Positions, cash and realised PnL when fills arrive (reference §5 step 4)."""
+"""Positions, cash and realised PnL when fills arrive."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kalshi_sandbox.domain.account import (
-    Order,
-    OrderStatus,
-    Position,
-    communications_id,
-    empty_position,
-)
+from kalshi_sandbox.domain.account import communications_id
 from kalshi_sandbox.domain.money import ONE_DOLLAR
+from kalshi_sandbox.domain.portfolio import Order, OrderStatus, Position, empty_position
 from kalshi_sandbox.domain.quote import Side
 
 NOW = 1_000

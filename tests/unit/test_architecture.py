@@ -1,15 +1,18 @@
-"""Structural gates: imports point inward (ARCHITECTURE.md) and the public surface is pinned.
+"""Structural gates: imports point inward and the public surface is pinned.
 
-Layers, by the first component under ``kalshi_sandbox``:
+Layers, by the first component under ``kalshi_sandbox`` (README, "How it is built"):
 
-* ``domain`` imports only the standard library and ``domain``;
-* ``service`` imports ``domain``, ``service`` and ``settings``; third-party code only in
-  ``service/keys.py`` (``cryptography``, for key handling);
-* ``storage`` imports ``domain``, ``service.ports`` and ``storage`` (and database drivers);
-* ``api`` imports ``domain``, ``service``, ``api`` and ``settings``;
-* ``control`` and ``web`` import ``domain``, ``service``, ``settings``, themselves, and from
-  ``api`` only ``api.http`` and ``api.wire`` (``control`` also ``api.faults``, the fault
-  rules it configures);
+* ``domain`` imports only the standard library and ``domain``: every rule of the exchange;
+* ``exchange`` (the emulated Kalshi's use cases) imports ``domain``, ``exchange`` and
+  ``settings``; third-party code only in ``exchange/keys.py`` (``cryptography``);
+* ``storage`` imports ``domain``, ``exchange.ports`` and ``storage`` (and database drivers);
+* ``api`` (Kalshi's REST API and WebSocket) imports ``domain``, ``exchange``, ``api`` and
+  ``settings``: never a tester power;
+* ``powers`` (the tester's powers) import ``domain``, ``exchange``, ``api`` (its plumbing,
+  which they act on from outside), ``powers`` and ``settings``; their command-line modules
+  also ``cli.options`` and ``client.control``;
+* ``web`` (the dashboard) imports ``domain``, ``exchange``, ``api``, ``powers``, ``web`` and
+  ``settings``;
 * ``client`` imports nothing of ``kalshi_sandbox`` outside ``client``;
 * ``settings`` imports only the standard library;
 * ``testing`` (the pytest plugin) imports ``client``, ``bootstrap``, ``settings``, itself, and
@@ -17,9 +20,9 @@ Layers, by the first component under ``kalshi_sandbox``:
 * ``bootstrap``, ``cli`` and ``__main__`` may import anything but ``testing``: nothing imports
   ``testing``, so the server never depends on pytest.
 
-``settings`` is a leaf of plain values, so the service may read it (``Rules.from_settings``)
-without reaching outward. Imports under ``if TYPE_CHECKING:`` and inside functions count too:
-a type-only dependency is still a dependency.
+So the exchange never imports a power, the API or storage, and the API never imports a power.
+``settings`` is a leaf of plain values. Imports under ``if TYPE_CHECKING:`` and inside
+functions count too: a type-only dependency is still a dependency.
 """
 
 from __future__ import annotations
@@ -52,19 +55,17 @@ class Rule:
 
 RULES: dict[str, Rule] = {
     "domain": Rule(("domain",), False, "the standard library and kalshi_sandbox.domain"),
-    "service": Rule(("domain", "service", "settings"), False,
-                    "kalshi_sandbox.domain, .service and .settings (third-party code only in "
-                    "service/keys.py)"),
-    "storage": Rule(("domain", "service.ports", "storage"), True,
-                    "kalshi_sandbox.domain, .service.ports and .storage"),
-    "api": Rule(("domain", "service", "api", "settings"), True,
-                "kalshi_sandbox.domain, .service, .api and .settings"),
-    "control": Rule(("domain", "service", "control", "settings", "api.http", "api.wire",
-                     "api.faults"), True,
-                    "kalshi_sandbox.domain, .service, .control, .settings, .api.http, "
-                    ".api.wire and .api.faults"),
-    "web": Rule(("domain", "service", "web", "settings", "api.http", "api.wire"), True,
-                "kalshi_sandbox.domain, .service, .web, .settings, .api.http and .api.wire"),
+    "exchange": Rule(("domain", "exchange", "settings"), False,
+                     "kalshi_sandbox.domain, .exchange and .settings (third-party code only in "
+                     "exchange/keys.py)"),
+    "storage": Rule(("domain", "exchange.ports", "storage"), True,
+                    "kalshi_sandbox.domain, .exchange.ports and .storage"),
+    "api": Rule(("domain", "exchange", "api", "settings"), True,
+                "kalshi_sandbox.domain, .exchange, .api and .settings"),
+    "powers": Rule(("domain", "exchange", "api", "powers", "settings", "cli.options",
+                    "client.control"), True,
+                   "kalshi_sandbox.domain, .exchange, .api, .powers, .settings, .cli.options and "
+                   ".client.control"),
     "client": Rule(("client",), True, "kalshi_sandbox.client and third-party packages"),
     "settings": Rule((), False, "the standard library only"),
     "testing": Rule(("client", "bootstrap", "settings", "testing", "api.ws.protocol"), True,
@@ -81,7 +82,7 @@ LEAVES = ("testing",)
 """Layers no other layer may import, whatever its rule says."""
 
 MODULE_EXCEPTIONS: dict[str, tuple[str, ...]] = {
-    "kalshi_sandbox.service.keys": ("cryptography",),
+    "kalshi_sandbox.exchange.keys": ("cryptography",),
 }
 """Third-party packages particular modules may import beyond their layer's rule."""
 
@@ -181,15 +182,15 @@ def test_every_module_imports_only_what_its_layer_allows() -> None:
 
 def test_checker_reports_every_violation_with_file_line_and_import(tmp_path: Path) -> None:
     src = tmp_path / ROOT
-    for name in ("domain", "service", "api", "client"):
+    for name in ("domain", "exchange", "api", "client"):
         (src / name).mkdir(parents=True)
         (src / name / "__init__.py").write_text("")
-    (src / "service" / "ports.py").write_text("")
+    (src / "exchange" / "ports.py").write_text("")
     (src / "api" / "wire.py").write_text("")
     source = "\n".join([
         "import json",
         "import httpx",
-        "from kalshi_sandbox.service import ports",
+        "from kalshi_sandbox.exchange import ports",
         "from ..api import wire",
         "from . import other",
         "from kalshi_sandbox.domain.money import cost",
@@ -201,7 +202,7 @@ def test_checker_reports_every_violation_with_file_line_and_import(tmp_path: Pat
     assert problems == [
         "domain/thing.py:2: kalshi_sandbox.domain.thing imports httpx; the domain layer may "
         "import the standard library and kalshi_sandbox.domain",
-        "domain/thing.py:3: kalshi_sandbox.domain.thing imports kalshi_sandbox.service.ports; "
+        "domain/thing.py:3: kalshi_sandbox.domain.thing imports kalshi_sandbox.exchange.ports; "
         "the domain layer may import the standard library and kalshi_sandbox.domain",
         "domain/thing.py:4: kalshi_sandbox.domain.thing imports kalshi_sandbox.api.wire; "
         "the domain layer may import the standard library and kalshi_sandbox.domain",
@@ -213,16 +214,26 @@ def test_checker_reports_every_violation_with_file_line_and_import(tmp_path: Pat
 @pytest.mark.parametrize(
     ("module", "source", "allowed"),
     [
-        ("kalshi_sandbox.service.keys", "import cryptography.hazmat", True),
-        ("kalshi_sandbox.service.exchange", "import cryptography.hazmat", False),
-        ("kalshi_sandbox.service.exchange", "from kalshi_sandbox.storage import sqlite", False),
-        ("kalshi_sandbox.storage.sql", "from kalshi_sandbox.service.ports import Store", True),
-        ("kalshi_sandbox.storage.sql", "from kalshi_sandbox.service.exchange import Rules",
+        ("kalshi_sandbox.exchange.keys", "import cryptography.hazmat", True),
+        ("kalshi_sandbox.exchange.engine", "import cryptography.hazmat", False),
+        ("kalshi_sandbox.exchange.engine", "from kalshi_sandbox.storage import sqlite", False),
+        ("kalshi_sandbox.exchange.engine",
+         "from kalshi_sandbox.powers.faults.registry import FaultRegistry", False),
+        ("kalshi_sandbox.exchange.engine", "from kalshi_sandbox.api.routes import TradeApi",
          False),
-        ("kalshi_sandbox.control.routes", "from kalshi_sandbox.api.wire import Body", True),
-        ("kalshi_sandbox.control.routes", "from kalshi_sandbox.api.routes import TradeApi",
+        ("kalshi_sandbox.storage.sql", "from kalshi_sandbox.exchange.ports import Store", True),
+        ("kalshi_sandbox.storage.sql", "from kalshi_sandbox.exchange.engine import Exchange",
          False),
-        ("kalshi_sandbox.api.routes", "from kalshi_sandbox.control import routes", False),
+        ("kalshi_sandbox.powers.admin.routes", "from kalshi_sandbox.api.requests import Body",
+         True),
+        ("kalshi_sandbox.powers.admin.routes", "from kalshi_sandbox.storage import sqlite",
+         False),
+        ("kalshi_sandbox.powers.faults.cli", "from kalshi_sandbox.cli.options import fail",
+         True),
+        ("kalshi_sandbox.powers.faults.cli", "from kalshi_sandbox.cli import trade", False),
+        ("kalshi_sandbox.powers.admin.cli", "import kalshi_sandbox.bootstrap", False),
+        ("kalshi_sandbox.api.routes",
+         "from kalshi_sandbox.powers.admin.routes import AdminApi", False),
         ("kalshi_sandbox.api.routes", "from kalshi_sandbox.storage.sqlite import SqliteStore",
          False),
         ("kalshi_sandbox.client.auth", "from kalshi_sandbox.domain.money import cost", False),
@@ -230,7 +241,7 @@ def test_checker_reports_every_violation_with_file_line_and_import(tmp_path: Pat
         ("kalshi_sandbox.settings", "from kalshi_sandbox.domain import clock", False),
         ("kalshi_sandbox.bootstrap", "from kalshi_sandbox.storage.sqlite import SqliteStore",
          True),
-        ("kalshi_sandbox.cli.admin", "import kalshi_sandbox.bootstrap", True),
+        ("kalshi_sandbox.cli.serve", "import kalshi_sandbox.bootstrap", True),
         ("kalshi_sandbox.newlayer.thing", "import json", False),
         ("kalshi_sandbox.testing.plugin", "import pytest", True),
         ("kalshi_sandbox.testing.server", "from kalshi_sandbox.bootstrap import build", True),
@@ -238,12 +249,12 @@ def test_checker_reports_every_violation_with_file_line_and_import(tmp_path: Pat
          "from kalshi_sandbox.api.ws.protocol import KalshiWebSocketProtocol", True),
         ("kalshi_sandbox.testing.sandbox", "from kalshi_sandbox.client import KalshiClient",
          True),
-        ("kalshi_sandbox.testing.sandbox", "from kalshi_sandbox.service.admin import Admin",
-         False),
+        ("kalshi_sandbox.testing.sandbox",
+         "from kalshi_sandbox.powers.admin.service import Admin", False),
         ("kalshi_sandbox.testing.sandbox", "from kalshi_sandbox.api.routes import TradeApi",
          False),
         ("kalshi_sandbox.bootstrap", "from kalshi_sandbox.testing import plugin", False),
-        ("kalshi_sandbox.cli.admin", "import kalshi_sandbox.testing.server", False),
+        ("kalshi_sandbox.cli.serve", "import kalshi_sandbox.testing.server", False),
         ("kalshi_sandbox.client.auth", "from kalshi_sandbox.testing import sandbox", False),
     ],
 )

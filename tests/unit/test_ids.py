@@ -6,7 +6,7 @@ import re
 import uuid
 
 from kalshi_sandbox.domain.clock import MICROS, ManualClock
-from kalshi_sandbox.service.ids import IdGenerator
+from kalshi_sandbox.exchange.ids import IdGenerator
 
 START = 1_800_000_000 * MICROS
 

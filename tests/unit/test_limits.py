@@ -1,4 +1,4 @@
-"""Rate-limit arithmetic: the tier table, token costs and continuous refill (reference §10.1)."""
+"""Rate-limit arithmetic: the tier table, token costs and continuous refill."""
 
 from __future__ import annotations
 

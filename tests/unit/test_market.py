@@ -1,4 +1,4 @@
-"""Price grids (reference §4.5): which prices each structure allows."""
+"""Price grids: which prices each structure allows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixed-point parsing, formatting and fee arithmetic (reference §4.1, §4.3, §5)."""
+"""Fixed-point parsing, formatting and fee arithmetic."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The quote state table, trade terms and target-cost sizing (reference §3, §4.3, §4.4)."""
+"""The quote state table, trade terms and target-cost sizing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Commands of the WebSocket API and every error code of reference §6.3 that applies here.
+"""Commands of the WebSocket API and every error code of Kalshi's that applies here.
 
 Codes not tested, and why: 9 (authentication required) cannot arise, because an unsigned
 handshake is refused with HTTP 401 before any command (see test_handshake.py); 16, 23, 24,

@@ -1,5 +1,5 @@
 """The signed WebSocket handshake: the same three headers as REST over ``timestamp + "GET" +
-"/trade-api/ws/v2"``; a failure is HTTP 401 with Kalshi's body and no upgrade (§6.1, §7, Q22)."""
+"/trade-api/ws/v2"``; a failure is HTTP 401 with Kalshi's body and no upgrade."""
 
 from __future__ import annotations
 

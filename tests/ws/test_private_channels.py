@@ -1,4 +1,4 @@
-"""The private channels an RFQ execution touches (§6.6): ``fill`` and ``user_orders``."""
+"""The private channels an RFQ execution touches: ``fill`` and ``user_orders``."""
 
 from __future__ import annotations
 

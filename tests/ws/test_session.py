@@ -17,7 +17,7 @@ from kalshi_sandbox.api.ws.session import Flusher, Message, Session
 from kalshi_sandbox.domain.clock import ManualClock
 from kalshi_sandbox.domain.events import RfqCreated
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
-from kalshi_sandbox.service.exchange import Actor
+from kalshi_sandbox.exchange.commands import Actor
 
 START = 1_800_000_000_000_000
 

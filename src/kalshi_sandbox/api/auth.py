@@ -1,4 +1,4 @@
-"""Kalshi's request signing, verified (reference §7).
+"""Kalshi's request signing, verified (docs/behaviour.md, "Authentication").
 
 A request carries ``KALSHI-ACCESS-KEY``, ``KALSHI-ACCESS-TIMESTAMP`` (milliseconds) and
 ``KALSHI-ACCESS-SIGNATURE`` (base64 RSA-PSS/SHA-256 over timestamp + METHOD + path, the path
@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.errors import SignatureMissing, TimestampExpired, Unauthorized
-from kalshi_sandbox.service.admin import Admin
-from kalshi_sandbox.service.exchange import Actor
-from kalshi_sandbox.service.keys import PublicKey, load_public_key
+from kalshi_sandbox.exchange.accounts import Accounts
+from kalshi_sandbox.exchange.commands import Actor
+from kalshi_sandbox.exchange.keys import PublicKey, load_public_key
 
 KEY_HEADER = "kalshi-access-key"
 SIGNATURE_HEADER = "kalshi-access-signature"
@@ -94,9 +94,9 @@ def verify(public_key: PublicKey, signature: bytes, message: bytes,
 class Authenticator:
     """Verifies signed requests; caches public keys by key id."""
 
-    def __init__(self, admin: Admin, clock: Clock, past_tolerance_ms: int,
+    def __init__(self, accounts: Accounts, clock: Clock, past_tolerance_ms: int,
                  future_tolerance_ms: int) -> None:
-        self.admin = admin
+        self.accounts = accounts
         self.clock = clock
         self.past_ms = past_tolerance_ms
         self.future_ms = future_tolerance_ms
@@ -110,7 +110,7 @@ class Authenticator:
         """Return the cached or stored credential of ``key_id``."""
         credential = self._cache.get(key_id)
         if credential is None:
-            found = await self.admin.identify(key_id)
+            found = await self.accounts.identify(key_id)
             if found is None:
                 return None
             key, account = found

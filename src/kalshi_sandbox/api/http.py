@@ -48,7 +48,7 @@ def empty_response(status: int = NO_CONTENT) -> Response:
 
 
 def error_body(error: SandboxError) -> dict[str, Any]:
-    """Lay out ``error`` in the shape Kalshi uses for its kind (reference §8.2)."""
+    """Lay out ``error`` in the shape Kalshi uses for its kind (docs/behaviour.md, "Wire")."""
     if error.shape is ErrorShape.RATE_LIMIT:
         return {"error": "too many requests"}
     if error.shape is ErrorShape.BARE:

@@ -1,8 +1,10 @@
 """Kalshi's Trade API v2 endpoints that the RFQ flow uses, under ``/trade-api/v2``.
 
-Every authenticated endpoint names what a request to it costs (reference §10.1): the bucket,
-Read or Write, and the tokens. Authentication charges the caller's bucket before the handler
-reads its body or starts a transaction, so a refused request changes nothing.
+A handler parses (api/requests.py), calls one use case of the exchange, and renders
+(api/render.py); it decides nothing itself. Every authenticated endpoint names what a request
+to it costs (docs/behaviour.md, "Rate limits"): the bucket, Read or Write, and the tokens.
+Authentication charges the caller's bucket before the handler reads its body or starts a
+transaction, so a refused request changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kalshi_sandbox.api import wire
+from kalshi_sandbox.api import render
+from kalshi_sandbox.api import requests as wire
 from kalshi_sandbox.api.auth import Authenticator, signature_headers
 from kalshi_sandbox.api.http import Endpoint, Handler, empty_response, json_response, read_json
 from kalshi_sandbox.domain.errors import QueryValidationError, RateLimited
@@ -23,8 +26,9 @@ from kalshi_sandbox.domain.market import SETTLED_STATUSES, MarketStatus
 from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery
 from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rfq import RfqStatus
-from kalshi_sandbox.service.exchange import Actor, Exchange, QuoteFilter, RfqFilter
-from kalshi_sandbox.service.limits import RateLimits
+from kalshi_sandbox.exchange.commands import Actor, QuoteFilters, RfqFilters
+from kalshi_sandbox.exchange.engine import Exchange
+from kalshi_sandbox.exchange.ratelimits import RateLimits
 from kalshi_sandbox.settings import Settings
 
 PREFIX = "/trade-api/v2"
@@ -32,7 +36,7 @@ LEGACY_USER_AGENT = "OpenAPI-Generator/3.2.0/python"
 
 QUOTE_READ = Cost(Bucket.READ, 2)
 QUOTE_WRITE = Cost(Bucket.WRITE, 2)
-"""Creating, deleting and getting a quote cost 2 tokens (reference §1.0, §10.1)."""
+"""Creating, deleting and getting a quote cost 2 tokens (https://docs.kalshi.com/getting_started/rate_limits)."""
 
 MARKET_STATUS_FILTER: dict[str, tuple[str, ...]] = {
     "unopened": (MarketStatus.INITIALIZED.value, MarketStatus.INACTIVE.value),
@@ -116,7 +120,7 @@ class TradeApi:
         creator = params.get("creator_user_id") or None
         if creator is not None:
             wire.check_uuid(creator, "creator_user_id")
-        flt = RfqFilter(
+        filters = RfqFilters(
             limit=limit, after=wire.decode_cursor(params, op),
             market_ticker=params.get("market_ticker") or None,
             event_ticker=params.get("event_ticker") or None,
@@ -124,16 +128,15 @@ class TradeApi:
             subaccount=wire.query_optional_int(params, "subaccount", op, low=0, high=63),
             only_mine=user_filter == "self",
         )
-        rfqs, cursor = wire.page(await self.exchange.list_rfqs(actor, flt), limit,
-                                 lambda r: (r.created_ts, r.id))
-        return json_response({"rfqs": [wire.render_rfq(r, actor.user_id) for r in rfqs],
-                              "cursor": cursor})
+        page = await self.exchange.list_rfqs(actor, filters)
+        return json_response({"rfqs": [render.render_rfq(r, actor.user_id) for r in page.items],
+                              "cursor": wire.next_cursor(page)})
 
     async def get_rfq(self, request: Request) -> Response:
         actor = await self.actor(request)
         rfq_id = wire.check_uuid(request.path_params["rfq_id"], "rfq_id")
         rfq = await self.exchange.get_rfq(actor, rfq_id)
-        return json_response({"rfq": wire.render_rfq(rfq, actor.user_id)})
+        return json_response({"rfq": render.render_rfq(rfq, actor.user_id)})
 
     async def delete_rfq(self, request: Request) -> Response:
         actor = await self.actor(request)
@@ -158,7 +161,7 @@ class TradeApi:
         rfq_id = params.get("rfq_id") or None
         if rfq_id is not None:
             wire.check_uuid(rfq_id, "rfq_id")
-        flt = QuoteFilter(
+        filters = QuoteFilters(
             limit=limit, after=wire.decode_cursor(params, op),
             status=QuoteStatus(status) if status else None, rfq_id=rfq_id,
             only_mine=wire.query_choice(params, "user_filter", op, ("self",)) == "self",
@@ -169,12 +172,12 @@ class TradeApi:
             min_updated=wire.unix_seconds(params, "min_ts", op),
             max_updated=wire.unix_seconds(params, "max_ts", op),
         )
-        quotes, cursor = wire.page(await self.exchange.list_quotes(actor, flt), limit,
-                                   lambda q: (q.created_ts, q.id))
+        page = await self.exchange.list_quotes(actor, filters)
         legacy = self.legacy(request)
         return json_response({
-            "quotes": [wire.render_quote(q, actor.user_id, legacy=legacy) for q in quotes],
-            "cursor": cursor,
+            "quotes": [render.render_quote(q, actor.user_id, legacy=legacy)
+                       for q in page.items],
+            "cursor": wire.next_cursor(page),
         })
 
     def _ids(self, request: Request) -> tuple[str, str | None]:
@@ -187,8 +190,8 @@ class TradeApi:
         actor = await self.actor(request)
         quote_id, rfq_id = self._ids(request)
         quote = await self.exchange.get_quote(actor, quote_id, rfq_id)
-        return json_response({"quote": wire.render_quote(quote, actor.user_id,
-                                                         legacy=self.legacy(request))})
+        return json_response({"quote": render.render_quote(quote, actor.user_id,
+                                                           legacy=self.legacy(request))})
 
     async def delete_quote(self, request: Request) -> Response:
         actor = await self.actor(request)
@@ -215,7 +218,7 @@ class TradeApi:
 
     async def account_limits(self, request: Request) -> Response:
         actor = await self.actor(request)
-        return json_response(wire.render_account_limits(self.limits.tier_of(actor.user_id)))
+        return json_response(render.render_account_limits(self.limits.tier_of(actor.user_id)))
 
     async def endpoint_costs(self, request: Request) -> Response:
         return json_response(self.endpoint_cost_list())
@@ -234,7 +237,7 @@ class TradeApi:
         mve = wire.query_choice(params, "mve_filter", op, ("only", "exclude"))
         tickers = params.get("tickers")
         query = MarketQuery(
-            limit=limit + 1,
+            limit=limit,
             after=position[1] if position else None,
             event_ticker=params.get("event_ticker") or None,
             series_ticker=params.get("series_ticker") or None,
@@ -249,14 +252,13 @@ class TradeApi:
             min_settled=wire.unix_seconds(params, "min_settled_ts", op),
             max_settled=wire.unix_seconds(params, "max_settled_ts", op),
         )
-        markets, cursor = wire.page(await self.exchange.list_markets(query), limit,
-                                    lambda m: (0, m.ticker))
-        return json_response({"markets": [wire.render_market(m) for m in markets],
-                              "cursor": cursor})
+        page = await self.exchange.list_markets(query)
+        return json_response({"markets": [render.render_market(m) for m in page.items],
+                              "cursor": wire.next_cursor(page)})
 
     async def get_market(self, request: Request) -> Response:
         market = await self.exchange.get_market(request.path_params["ticker"])
-        return json_response({"market": wire.render_market(market)})
+        return json_response({"market": render.render_market(market)})
 
     async def exchange_status(self, request: Request) -> Response:
         return json_response({"exchange_active": True, "trading_active": True,
@@ -268,7 +270,7 @@ class TradeApi:
         params = request.query_params
         limit = wire.query_int(params, "limit", op, default=100, low=1, high=1000)
         return PortfolioQuery(
-            user_id=actor.user_id, limit=limit + 1, after=wire.decode_cursor(params, op),
+            user_id=actor.user_id, limit=limit, after=wire.decode_cursor(params, op),
             ticker=params.get("ticker") or None,
             event_ticker=params.get("event_ticker") or None,
             order_id=params.get("order_id") or None,
@@ -279,52 +281,37 @@ class TradeApi:
 
     async def balance(self, request: Request) -> Response:
         actor = await self.actor(request)
-        params = request.query_params
-        subaccount = wire.query_int(params, "subaccount", "GetBalance", default=0, low=0,
-                                    high=63)
-        micros, updated = await self.exchange.balance(actor, subaccount)
-        positions = await self.exchange.positions(actor, PortfolioQuery(
-            user_id=actor.user_id, limit=100_000, subaccount=subaccount))
-        value = sum(p.exposure for p in positions)
-        return json_response(wire.render_balance(micros, value, updated))
+        subaccount = wire.query_int(request.query_params, "subaccount", "GetBalance",
+                                    default=0, low=0, high=63)
+        micros, value, updated = await self.exchange.balance(actor, subaccount)
+        return json_response(render.render_balance(micros, value, updated))
 
     async def positions(self, request: Request) -> Response:
         actor = await self.actor(request)
         query = self._portfolio_query(request, actor, "GetPositions")
         count_filter = request.query_params.get("count_filter")
+        counted: frozenset[str] = frozenset()
         if count_filter:
-            for item in count_filter.split(","):
-                if item not in ("position", "total_traded"):
-                    raise QueryValidationError(
-                        "Parameter validation failed for GetPositions: count_filter must "
-                        "list position and/or total_traded"
-                    )
-        limit = query.limit - 1
-        if count_filter:
-            # Filter before paging, or a page could end early and hide later positions.
-            query = replace(query, limit=100_000)
-        items = await self.exchange.positions(actor, query)
-        if count_filter:
-            keep = count_filter.split(",")
-            items = [p for p in items
-                     if ("position" in keep and p.position)
-                     or ("total_traded" in keep and p.total_traded)]
-        # Positions sort by (ticker, subaccount); the cursor carries both.
-        positions, cursor = wire.page(items, limit, lambda p: (p.subaccount, p.ticker))
-        markets = {m.ticker: m.event_ticker for m in await self.exchange.list_markets(
-            MarketQuery(limit=100_000, tickers=tuple({p.ticker for p in positions})))}
+            counted = frozenset(count_filter.split(","))
+            if not counted <= {"position", "total_traded"}:
+                raise QueryValidationError(
+                    "Parameter validation failed for GetPositions: count_filter must "
+                    "list position and/or total_traded"
+                )
+        page = await self.exchange.positions(actor, query, counted)
+        events = await self.exchange.events_of({p.ticker for p in page.items})
         return json_response({
-            "market_positions": [wire.render_position(p) for p in positions],
-            "event_positions": wire.render_event_positions(positions, markets),
-            "cursor": cursor,
+            "market_positions": [render.render_position(p) for p in page.items],
+            "event_positions": render.render_event_positions(list(page.items), events),
+            "cursor": wire.next_cursor(page),
         })
 
     async def fills(self, request: Request) -> Response:
         actor = await self.actor(request)
-        query = self._portfolio_query(request, actor, "GetFills")
-        fills, cursor = wire.page(await self.exchange.fills(actor, query), query.limit - 1,
-                                  lambda f: (f.created_ts, f.fill_id))
-        return json_response({"fills": [wire.render_fill(f) for f in fills], "cursor": cursor})
+        page = await self.exchange.fills(actor, self._portfolio_query(request, actor,
+                                                                      "GetFills"))
+        return json_response({"fills": [render.render_fill(f) for f in page.items],
+                              "cursor": wire.next_cursor(page)})
 
     async def orders(self, request: Request) -> Response:
         actor = await self.actor(request)
@@ -333,15 +320,14 @@ class TradeApi:
                                    ("resting", "canceled", "executed"))
         if status is not None:
             query = replace(query, status=status)
-        orders, cursor = wire.page(await self.exchange.orders(actor, query), query.limit - 1,
-                                   lambda o: (o.created_ts, o.order_id))
-        return json_response({"orders": [wire.render_order(o) for o in orders],
-                              "cursor": cursor})
+        page = await self.exchange.orders(actor, query)
+        return json_response({"orders": [render.render_order(o) for o in page.items],
+                              "cursor": wire.next_cursor(page)})
 
     async def order(self, request: Request) -> Response:
         actor = await self.actor(request)
         order = await self.exchange.order(actor, request.path_params["order_id"])
-        return json_response({"order": wire.render_order(order)})
+        return json_response({"order": render.render_order(order)})
 
     def endpoints(self) -> list[tuple[str, str, Handler, Cost | None]]:
         """Return (method, full path, handler, cost) of every endpoint, in routing order."""

@@ -1,8 +1,22 @@
-"""The ``kalshi-sandbox`` command: run the server, administer it, and trade against it."""
+"""The ``kalshi-sandbox`` command: run the server, trade against it, and use the tester's powers.
+
+``serve`` runs the sandbox (cli/serve.py); ``rfq``, ``quote``, ``market``, ``portfolio`` and
+``watch`` trade against it, or against Kalshi (cli/trade.py); each tester power brings its own
+sub-command (``powers/<power>/cli.py``): ``account``, ``market create`` and ``reset``;
+``clock``; ``bots``; ``faults``; ``snapshot`` and ``journal``.
+"""
 
 from __future__ import annotations
 
 import typer
+
+from kalshi_sandbox.cli import serve as _serve
+from kalshi_sandbox.cli import trade, watch
+from kalshi_sandbox.powers.admin import cli as admin
+from kalshi_sandbox.powers.clock.cli import clock_app
+from kalshi_sandbox.powers.counterparties.cli import bots_app
+from kalshi_sandbox.powers.faults.cli import faults_app
+from kalshi_sandbox.powers.state.cli import journal_app, snapshot_app
 
 app = typer.Typer(
     name="kalshi-sandbox",
@@ -11,26 +25,30 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-account_app = typer.Typer(help="Create and list sandbox accounts (control plane).",
-                          no_args_is_help=True)
 market_app = typer.Typer(help="Markets: create them in the sandbox, or read them.",
                          no_args_is_help=True)
-clock_app = typer.Typer(help="Read or move the sandbox clock (control plane).",
-                        no_args_is_help=True)
-app.add_typer(account_app, name="account")
+market_app.command("create")(admin.market_create)
+market_app.command("list")(trade.market_list)
+market_app.command("get")(trade.market_get)
+
+app.command()(_serve.serve)
+app.add_typer(admin.account_app, name="account")
 app.add_typer(market_app, name="market")
 app.add_typer(clock_app, name="clock")
-
-from kalshi_sandbox.cli import admin as _admin  # noqa: E402  (registers commands)
-from kalshi_sandbox.cli import bots as _bots  # noqa: E402, F401  (registers commands)
-from kalshi_sandbox.cli import faults as _faults  # noqa: E402, F401  (registers commands)
-from kalshi_sandbox.cli import state as _state  # noqa: E402, F401  (registers commands)
-from kalshi_sandbox.cli import trade as _trade  # noqa: E402  (registers commands)
-
-__all__ = ["app", "main"]
-_ = _admin, _trade
+app.command()(admin.reset)
+app.add_typer(trade.rfq_app, name="rfq")
+app.add_typer(trade.quote_app, name="quote")
+app.add_typer(trade.portfolio_app, name="portfolio")
+app.command()(watch.watch)
+app.add_typer(bots_app, name="bots")
+app.add_typer(faults_app, name="faults")
+app.add_typer(snapshot_app, name="snapshot")
+app.add_typer(journal_app, name="journal")
 
 
 def main() -> None:
     """Run the command line."""
     app()
+
+
+__all__ = ["app", "main"]

@@ -93,7 +93,8 @@ class BaseClient:
 
         The handshake is signed with this client's key. ``user_filter="self"`` limits RFQ
         events to your own RFQs; ``shard_factor``/``shard_key`` split the channel across
-        connections (reference §6.2). See :class:`Subscription` for reconnect behaviour.
+        connections (Kalshi's WebSocket quick start). See :class:`Subscription` for reconnect
+        behaviour.
         """
         params: dict[str, Any] = {}
         if user_filter is not None:

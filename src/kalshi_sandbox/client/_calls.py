@@ -166,7 +166,7 @@ def _quote_path(quote_id: str, rfq_id: str | None) -> str:
     return f"/communications/rfqs/{segment(rfq_id)}/quotes/{segment(quote_id)}"
 
 
-# Communications (reference §1) --------------------------------------------------------------
+# Communications: https://docs.kalshi.com/getting_started/rfqs -----------------------------
 
 
 def communications_id() -> Call[str]:
@@ -305,7 +305,7 @@ def accept_block_trade_proposal(proposal_id: str, *, subaccount: int | None,
                 _nothing, body=body, has_body=True)
 
 
-# Markets, exchange, portfolio (reference §9) ------------------------------------------------
+# Markets, exchange, portfolio ------------------------------------------------
 
 
 def list_markets(*, limit: int | None, cursor: str | None, event_ticker: str | None,

@@ -1,4 +1,4 @@
-"""Kalshi request signing as an ``httpx.Auth`` (reference §7).
+"""Kalshi request signing as an ``httpx.Auth`` (https://docs.kalshi.com/getting_started/api_keys).
 
 Kalshi authenticates each request by three headers: the API key id, the time in milliseconds,
 and a base64 RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) signature over

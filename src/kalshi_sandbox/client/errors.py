@@ -1,10 +1,11 @@
 """Exceptions raised by the client, mapped from Kalshi's error bodies and HTTP statuses.
 
-Kalshi answers errors in four shapes (reference §8.2): nested ``{"error": {"code", "message",
-"details"}}``, flat ``{"code", "message", "details"}``, bare ``{"msg": ...}`` for query
-validation, and ``{"error": "too many requests"}`` for rate limiting. Each is read into the
-same three attributes, ``code``, ``message`` and ``details``. The class follows the HTTP status,
-refined by the code where Kalshi's code says more (``RFQ_CLOSED``, ``insufficient_balance``...).
+Kalshi answers errors in four shapes (docs/behaviour.md, "Wire"): nested ``{"error": {"code",
+"message", "details"}}``, flat ``{"code", "message", "details"}``, bare ``{"msg": ...}`` for
+query validation, and ``{"error": "too many requests"}`` for rate limiting. Each is read into
+the same three attributes, ``code``, ``message`` and ``details``. The class follows the HTTP
+status, refined by the code where Kalshi's code says more (``RFQ_CLOSED``,
+``insufficient_balance``...).
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class ServerError(APIError):
 
 
 class StreamError(KalshiError):
-    """The WebSocket server answered a command with an error (reference §6.3)."""
+    """The WebSocket server answered a command with an error (https://docs.kalshi.com/websockets/websocket-connection)."""
 
     def __init__(self, code: int, message: str, command_id: int | None = None) -> None:
         self.code = code

@@ -1,12 +1,12 @@
 """What a WebSocket subscription yields: the ``communications`` messages and stream events.
 
-Data messages (reference §6.5) carry their envelope's ``sid``, ``seq`` and ``sending_ts_ms``
-next to the typed payload. Stream events report what happened to the connection itself:
-:class:`Subscribed` when the server acknowledged a channel, :class:`SequenceGap` when ``seq``
-skipped numbers (messages were lost; the channel has no replay), :class:`SubscriptionDropped`
-when the server dropped one subscription (error 25, a connection too far behind) and it is
-subscribed again, and :class:`Reconnected` after the connection dropped and was re-established
-(messages sent meanwhile are lost).
+Data messages (https://docs.kalshi.com/websockets/communications) carry their envelope's
+``sid``, ``seq`` and ``sending_ts_ms`` next to the typed payload. Stream events report what
+happened to the connection itself: :class:`Subscribed` when the server acknowledged a channel,
+:class:`SequenceGap` when ``seq`` skipped numbers (messages were lost; the channel has no
+replay), :class:`SubscriptionDropped` when the server dropped one subscription (error 25, a
+connection too far behind) and it is subscribed again, and :class:`Reconnected` after the
+connection dropped and was re-established (messages sent meanwhile are lost).
 """
 
 from __future__ import annotations

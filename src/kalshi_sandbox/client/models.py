@@ -1,4 +1,4 @@
-"""Typed views of Kalshi's JSON objects, read from either API generation (reference App. A).
+"""Typed views of Kalshi's JSON objects, read from either API generation (https://docs.kalshi.com/getting_started/fixed_point_migration).
 
 Money and contract counts are :class:`decimal.Decimal`, never floats. Current responses carry
 ``*_dollars`` and ``*_fp`` strings; older ones (kalshi-python 3.2.0 era) carry integer cents,
@@ -313,7 +313,7 @@ class Quote:
         """Return what the requester pays per contract when accepting ``accepted``.
 
         Accepting ``yes`` takes the maker's NO bid, so the requester pays ``1 - no_bid``
-        (reference §4.4).
+        (docs/behaviour.md, "Money and execution").
         """
         chosen = Side.parse(accepted)
         return Decimal(1) - (self.no_bid if chosen is Side.YES else self.yes_bid)
@@ -321,7 +321,10 @@ class Quote:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlockTradeProposal:
-    """A negotiated block-trade proposal (reference §1.12); prices stay in centi-cents."""
+    """A negotiated block-trade proposal; prices stay in centi-cents.
+
+    See https://docs.kalshi.com/api-reference/communications.
+    """
 
     id: str
     market_ticker: str | None

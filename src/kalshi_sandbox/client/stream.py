@@ -1,8 +1,9 @@
 """A WebSocket subscription that reconnects, resubscribes and reports ``seq`` gaps.
 
-The handshake is signed like a REST request over ``timestamp + "GET" + <ws path>`` (reference
-§6.1, §7.2); after it the client sends ``{"id": n, "cmd": "subscribe", "params": {"channels":
-[...]}}`` and reads envelopes ``{"type", "sid", "seq", "msg"}`` (§6.2-§6.4).
+The handshake is signed like a REST request over ``timestamp + "GET" + <ws path>``; after it
+the client sends ``{"id": n, "cmd": "subscribe", "params": {"channels": [...]}}`` and reads
+envelopes ``{"type", "sid", "seq", "msg"}``
+(https://docs.kalshi.com/websockets/websocket-connection).
 """
 
 from __future__ import annotations

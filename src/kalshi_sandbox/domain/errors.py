@@ -1,7 +1,7 @@
 """The sandbox's error hierarchy; each class carries Kalshi's wire code and HTTP status.
 
 One handler in the API layer renders any ``SandboxError`` in the body shape Kalshi uses for
-that kind of failure (reference §8.2): nested ``{"error": {...}}`` for business and auth
+that kind of failure (docs/behaviour.md, "Wire"): nested ``{"error": {...}}`` for business and auth
 errors, flat ``{"code", "message", "details"}`` for undecodable JSON, bare ``{"msg"}`` for
 query-parameter validation, and ``{"error": "too many requests"}`` for rate limiting.
 """
@@ -123,7 +123,7 @@ class OpenRfqLimitExceeded(Conflict):
 
 
 class Unauthorized(SandboxError):
-    """Authentication failed (reference §7.5)."""
+    """Authentication failed (docs/behaviour.md, "Authentication")."""
 
     status = 401
     code = "authentication_error"

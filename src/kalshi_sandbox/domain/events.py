@@ -1,15 +1,15 @@
 """Domain events: immutable facts, named in the past tense, published after commit.
 
 Events carry domain objects, not wire payloads: each front door (the WebSocket channel, the
-journal) renders them for its audience, applying the privacy rules of reference §2.5.
+journal) renders them for its audience, applying who may see what (domain/rfq.py, domain/quote.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kalshi_sandbox.domain.account import Fill, Order
 from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.portfolio import Fill, Order
 from kalshi_sandbox.domain.quote import Quote
 from kalshi_sandbox.domain.rfq import Rfq
 

@@ -1,4 +1,4 @@
-"""Kalshi's rate limits: usage tiers, token costs and token buckets (reference §10.1).
+"""Kalshi's rate limits: usage tiers, token costs and token buckets (https://docs.kalshi.com/getting_started/rate_limits).
 
 Every authenticated request costs tokens (10 unless its endpoint says otherwise) from one of
 two buckets per user, Read or Write. A tier gives each bucket a refill rate in tokens per

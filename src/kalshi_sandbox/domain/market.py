@@ -1,4 +1,4 @@
-"""Markets and their price grids (reference §4.5, §9.2)."""
+"""Markets and their price grids (docs/behaviour.md, "Markets")."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.copies import copier
 from kalshi_sandbox.domain.money import ONE_DOLLAR
 
 
@@ -53,7 +54,7 @@ PRICE_LEVEL_STRUCTURES: dict[str, tuple[PriceRange, ...]] = {
         PriceRange(9900, ONE_DOLLAR, 1),
     ),
 }
-"""The price-level structures whose bands the reference spells out (§4.5)."""
+"""The price-level structures Kalshi documents, band by band (docs/behaviour.md, "Wire")."""
 
 
 def on_grid(price: int, ranges: tuple[PriceRange, ...]) -> bool:
@@ -97,3 +98,13 @@ class Market:
     def tradable(self) -> bool:
         """Return True if RFQs may be created and executed on this market."""
         return self.status is MarketStatus.ACTIVE
+
+    def traded(self, yes_price: int, count: int, open_interest_change: int,
+               now: Instant) -> Market:
+        """Return this market after a trade: its last price, volume and open interest."""
+        return _changed(self, last_price=yes_price, volume=self.volume + count,
+                        open_interest=self.open_interest + open_interest_change,
+                        updated_ts=now)
+
+
+_changed = copier(Market)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from kalshi_sandbox.domain.errors import InvalidParameters
+
 PRICE_SCALE = 10_000
 COUNT_SCALE = 100
 MONEY_SCALE = 1_000_000
@@ -27,8 +29,12 @@ MAX_WHOLE_DIGITS = 12
 inside a signed 64-bit database column."""
 
 
-class MoneyFormatError(ValueError):
-    """A decimal string that is not a valid fixed-point amount."""
+class MoneyFormatError(InvalidParameters, ValueError):
+    """A decimal string that is not a valid fixed-point amount.
+
+    It is Kalshi's ``invalid_parameters`` error wherever it reaches a caller, so no layer
+    translates it; it is a ``ValueError`` too, for code that parses settings.
+    """
 
 
 def parse_fixed(text: str, decimals: int, *, what: str = "value") -> int:

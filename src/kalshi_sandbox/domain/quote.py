@@ -1,14 +1,28 @@
-"""The quote: a maker's private, two-sided answer to an RFQ, and its state machine."""
+"""The quote: a maker's private, two-sided answer to an RFQ, and its state machine.
+
+Everything the exchange decides about a quote lives here: its states and the one transition
+table, the checks that run before a transition in the order Kalshi reports their errors, who
+may see the requester behind it, and the terms a side trades at. See docs/states.md for the
+state diagram drawn from ``TRANSITIONS``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
+from functools import lru_cache
 
 from kalshi_sandbox.domain.clock import Instant
 from kalshi_sandbox.domain.copies import copier
-from kalshi_sandbox.domain.errors import IllegalTransition
+from kalshi_sandbox.domain.errors import (
+    IllegalTransition,
+    InvalidParameters,
+    QuoteExpired,
+    SandboxError,
+)
 from kalshi_sandbox.domain.money import ONE_DOLLAR, cost, trading_fee
+from kalshi_sandbox.domain.rfq import OBSCURED_CREATOR_ID, Rfq, check_still_open
 
 
 class QuoteStatus(StrEnum):
@@ -67,6 +81,31 @@ TRANSITIONS: dict[tuple[QuoteStatus, QuoteTrigger], QuoteStatus] = {
 """Every legal (state, trigger) pair; anything else raises ``IllegalTransition``."""
 
 
+def _already_confirmed(quote: Quote) -> SandboxError:
+    return InvalidParameters(f"quote already confirmed (status {quote.status})")
+
+
+def _not_withdrawable(quote: Quote) -> SandboxError:
+    return InvalidParameters("quote already confirmed: it can no longer be withdrawn")
+
+
+REFUSALS: dict[tuple[QuoteStatus, QuoteTrigger], Callable[[Quote], SandboxError]] = {
+    (QuoteStatus.CONFIRMED, QuoteTrigger.CONFIRM): _already_confirmed,
+    (QuoteStatus.EXECUTED, QuoteTrigger.CONFIRM): _already_confirmed,
+    (QuoteStatus.CANCELLED, QuoteTrigger.CONFIRM):
+        lambda quote: QuoteExpired(f"quote was cancelled ({quote.cancellation_reason})"),
+    (QuoteStatus.OPEN, QuoteTrigger.CONFIRM):
+        lambda quote: InvalidParameters("quote is not accepted"),
+    (QuoteStatus.CONFIRMED, QuoteTrigger.CANCEL): _not_withdrawable,
+    (QuoteStatus.EXECUTED, QuoteTrigger.CANCEL): _not_withdrawable,
+    (QuoteStatus.CANCELLED, QuoteTrigger.CANCEL):
+        lambda quote: InvalidParameters(f"quote already cancelled ({quote.cancellation_reason})"),
+}
+"""What Kalshi answers a request that asks for an illegal pair, where it says more than the
+default ``invalid_parameters`` "cannot accept quote in state accepted" (``Quote.require``).
+Which pairs are illegal comes from ``TRANSITIONS`` alone."""
+
+
 def next_status(status: QuoteStatus, trigger: QuoteTrigger) -> QuoteStatus:
     """Return the status ``trigger`` leads to from ``status``, or raise."""
     target = TRANSITIONS.get((status, trigger))
@@ -111,9 +150,39 @@ class Quote:
     execute_at: Instant | None = None
     executed_ts: Instant | None = None
     cancelled_ts: Instant | None = None
-    cancellation_reason: str | None = None
+    cancellation_reason: QuoteCancelReason | None = None
     creator_order_id: str | None = None
     rfq_creator_order_id: str | None = None
+
+    def require(self, trigger: QuoteTrigger) -> None:
+        """Raise what Kalshi answers if the table does not allow ``trigger`` now."""
+        if (self.status, trigger) not in TRANSITIONS:
+            refuse = REFUSALS.get((self.status, trigger))
+            if refuse is not None:
+                raise refuse(self)
+            raise InvalidParameters(f"cannot {trigger} quote in state {self.status}")
+
+    def window_lapsed(self, now: Instant) -> bool:
+        """Return True if the confirmation window of an accepted quote is over at ``now``.
+
+        It may be over before its timer has fired (a busy system clock, a manual clock
+        moved past it): a confirm arriving then is too late all the same.
+        """
+        return (self.status is QuoteStatus.ACCEPTED and self.confirm_deadline is not None
+                and now >= self.confirm_deadline)
+
+    def shows_requester_to(self, viewer: str | None) -> bool:
+        """Return True if ``viewer`` sees the requester's real communications id.
+
+        Everyone does unless the RFQ asked to obscure it; then only the requester, and once
+        the quote executed, its maker too.
+        """
+        return (not self.rfq_obscure_creator_id or viewer == self.rfq_creator_user_id
+                or self.status is QuoteStatus.EXECUTED)
+
+    def rfq_creator_id_seen_by(self, viewer: str | None) -> str:
+        """Return the requester's communications id as ``viewer`` may see it."""
+        return self.rfq_creator_id if self.shows_requester_to(viewer) else OBSCURED_CREATOR_ID
 
     def accept(self, side: Side, now: Instant, deadline: Instant) -> Quote:
         """Return this quote accepted on ``side``, to be confirmed before ``deadline``."""
@@ -149,14 +218,10 @@ class Quote:
 
     def cancel(self, reason: QuoteCancelReason, now: Instant) -> Quote:
         """Return this quote cancelled for ``reason``."""
-        trigger = {
-            QuoteCancelReason.CONFIRMATION_TIMEOUT: QuoteTrigger.LAPSE,
-            QuoteCancelReason.EXECUTION_FAILED: QuoteTrigger.FAIL,
-        }.get(reason, QuoteTrigger.CANCEL)
         return _changed(
             self,
-            status=next_status(self.status, trigger),
-            cancellation_reason=reason.value,
+            status=next_status(self.status, _CANCEL_TRIGGERS.get(reason, QuoteTrigger.CANCEL)),
+            cancellation_reason=reason,
             cancelled_ts=now,
             updated_ts=now,
         )
@@ -167,6 +232,11 @@ class Quote:
 
 
 _changed = copier(Quote)
+_CANCEL_TRIGGERS = {
+    QuoteCancelReason.CONFIRMATION_TIMEOUT: QuoteTrigger.LAPSE,
+    QuoteCancelReason.EXECUTION_FAILED: QuoteTrigger.FAIL,
+}
+"""Cancellations that are not a plain cancel: the window lapsing, the execution failing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +251,15 @@ class Terms:
     """The trade's YES price; the NO price is ``ONE_DOLLAR - yes_price``."""
 
 
+@lru_cache(maxsize=4096)
 def trade_terms(yes_bid: int, no_bid: int, accepted_side: Side, *, flip: bool = False) -> Terms:
-    """Map ``accepted_side`` to both parties' positions (reference §4.4, open question Q1).
+    """Map ``accepted_side`` to both parties' positions (docs/behaviour.md, "Money and execution").
 
     By default ``accepted_side`` is the outcome the requester ends up holding: accepting
     ``yes`` sells YES to the requester at ``1 - no_bid``, the maker buying NO at its
     ``no_bid``. With ``flip`` the reading is reversed: ``yes`` hits the maker's YES bid.
+    Terms are frozen and a lifecycle asks for the same few about seven times: they are
+    remembered.
     """
     requester_side = accepted_side.opposite if flip else accepted_side
     maker_side = requester_side.opposite
@@ -201,7 +274,7 @@ def size_for_target(target: int, price: int, *, taker_fee_bps: int, excludes_fee
     """Return the most contracts (0.01 units) a target cost in micro-dollars buys at ``price``.
 
     With ``excludes_fees`` the target covers principal only; otherwise principal plus the
-    requester's taker fee must fit within it (reference §4.3, Q8).
+    requester's taker fee must fit within it (docs/behaviour.md, "Money and execution").
     """
     if price <= 0 or target <= 0:
         return 0
@@ -220,3 +293,70 @@ def size_for_target(target: int, price: int, *, taker_fee_bps: int, excludes_fee
         else:
             high = middle - 1
     return low * step
+
+
+# Checks before a transition, in the order Kalshi reports their errors ------------------------
+
+
+def check_accept(quote: Quote, rfq: Rfq | None, other_live: Quote | None, side: Side,
+                 terms: Terms, market_open: bool) -> None:
+    """Refuse an accept of ``side`` (trading on ``terms``) as Kalshi does.
+
+    In order: the RFQ must be open, the quote open (the table), no other quote on the RFQ
+    accepted or confirmed, the side offered, the market open for trading.
+    """
+    check_still_open(rfq)
+    quote.require(QuoteTrigger.ACCEPT)
+    if other_live is not None:
+        raise InvalidParameters(f"quote {other_live.id} on this rfq is already "
+                                f"{other_live.status}")
+    if terms.maker_price == 0 or quote.side_contracts(side) == 0:
+        raise InvalidParameters(f"the quote does not offer the {side} side")
+    if not market_open:
+        raise InvalidParameters(f"market {quote.market_ticker} is not open for trading")
+
+
+class ConfirmOutcome(Enum):
+    """What a maker's confirm does."""
+
+    CONFIRM = "confirm"
+    """Confirm the quote: the execution timer starts."""
+    LAPSE = "lapse"
+    """Too late: the window is over, so the quote is voided and the maker told so."""
+    REPEATED = "repeated"
+    """Already confirmed, and repeated confirms are answered as the first one was."""
+
+
+def confirm_outcome(quote: Quote, rfq: Rfq | None, now: Instant, *,
+                    idempotent: bool) -> ConfirmOutcome:
+    """Decide a maker's confirm, raising as Kalshi does when it is refused.
+
+    In order: a confirmed or executed quote is refused (or, ``idempotent``, confirmed
+    again as a no-op); a window that is over voids the quote; the RFQ must be open; then the
+    table refuses an open or cancelled quote.
+    """
+    if quote.status in (QuoteStatus.CONFIRMED, QuoteStatus.EXECUTED):
+        if idempotent:
+            return ConfirmOutcome.REPEATED
+        quote.require(QuoteTrigger.CONFIRM)
+    if quote.window_lapsed(now):
+        return ConfirmOutcome.LAPSE
+    check_still_open(rfq)
+    quote.require(QuoteTrigger.CONFIRM)
+    return ConfirmOutcome.CONFIRM
+
+
+def check_withdraw(quote: Quote) -> None:
+    """Refuse a maker's delete of a quote that is confirmed, executed or already cancelled."""
+    quote.require(QuoteTrigger.CANCEL)
+
+
+def check_no_live_quote(previous: Quote) -> None:
+    """Refuse a new quote while the maker's previous one on the RFQ is past ``open``."""
+    if previous.status is not QuoteStatus.OPEN:
+        raise InvalidParameters(f"your quote {previous.id} on this rfq is already "
+                                f"{previous.status}")
+
+
+LIVE_QUOTES = (QuoteStatus.OPEN, QuoteStatus.ACCEPTED, QuoteStatus.CONFIRMED)
+"""Statuses of a quote that may still trade."""

@@ -17,6 +17,8 @@ class TimerKind(StrEnum):
     """Execute a confirmed quote."""
     RFQ_EXPIRY = "rfq_expiry"
     """Close an RFQ whose time to live ran out."""
+    REACTION = "counterparty"
+    """A built-in counterparty's next action; kept in memory only, never stored."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -25,5 +27,5 @@ class Timer:
 
     due: Instant
     id: int
-    kind: str
+    kind: TimerKind
     subject: str

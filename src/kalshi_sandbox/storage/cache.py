@@ -20,12 +20,13 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any, TypeVar
 
-from kalshi_sandbox.domain.account import Account, ApiKey, Position
+from kalshi_sandbox.domain.account import Account, ApiKey
 from kalshi_sandbox.domain.clock import Instant
 from kalshi_sandbox.domain.market import Market
+from kalshi_sandbox.domain.portfolio import Position
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
-from kalshi_sandbox.domain.timer import Timer
+from kalshi_sandbox.domain.timer import Timer, TimerKind
 from kalshi_sandbox.storage.sql import (
     ACCOUNTS,
     KEYS,
@@ -321,7 +322,7 @@ class CachingTransaction(SqlTransaction):
     async def count_open_rfqs(self, user_id: str) -> int:
         return len(await self._open_rfq_index(user_id))
 
-    async def open_rfq_of_on(self, user_id: str, market_ticker: str) -> Rfq | None:
+    async def open_rfq_on_market(self, user_id: str, market_ticker: str) -> Rfq | None:
         index = await self._open_rfq_index(user_id)
         found = await self._rfqs_of([i for i, m in index.items() if m == market_ticker])
         return found[0] if found else None
@@ -428,7 +429,7 @@ class CachingTransaction(SqlTransaction):
         self._journal.append((self._timer_subjects, RESET, MISSING))
         self._put(self._known, "timers", True)
 
-    async def add_timer(self, kind: str, subject: str, due: Instant) -> Timer:
+    async def add_timer(self, kind: TimerKind, subject: str, due: Instant) -> Timer:
         timer = await super().add_timer(kind, subject, due)
         if self._known.get("timers"):
             index = self._timers.get(subject)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from kalshi_sandbox.domain.account import Account, ApiKey, Fill, Order, Position
+from kalshi_sandbox.domain.account import Account, ApiKey
 from kalshi_sandbox.domain.clock import Instant
 from kalshi_sandbox.domain.market import SETTLED_STATUSES, Market
+from kalshi_sandbox.domain.portfolio import Fill, Order, Position
 from kalshi_sandbox.domain.queries import (
     Cursor,
     MarketQuery,
@@ -17,8 +18,8 @@ from kalshi_sandbox.domain.queries import (
 )
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
-from kalshi_sandbox.domain.timer import Timer
-from kalshi_sandbox.service.ports import InvalidDump
+from kalshi_sandbox.domain.timer import Timer, TimerKind
+from kalshi_sandbox.exchange.ports import InvalidDump
 from kalshi_sandbox.storage.rows import RowMapper
 from kalshi_sandbox.storage.schema import MIGRATIONS, SCHEMA, Table
 
@@ -278,7 +279,7 @@ class SqlTransaction:
         )
         return 0 if row is None else int(row[0])
 
-    async def open_rfq_of_on(self, user_id: str, market_ticker: str) -> Rfq | None:
+    async def open_rfq_on_market(self, user_id: str, market_ticker: str) -> Rfq | None:
         row = await self.db.fetchone(
             self._q(RFQS.select + " WHERE creator_user_id = ? AND status = ? "
                     "AND market_ticker = ?"),
@@ -417,10 +418,10 @@ class SqlTransaction:
 
     # Timers ------------------------------------------------------------------------------
 
-    async def add_timer(self, kind: str, subject: str, due: Instant) -> Timer:
+    async def add_timer(self, kind: TimerKind, subject: str, due: Instant) -> Timer:
         timer_id = await self.db.insert_id(
             self._q("INSERT INTO timers (kind, subject, due) VALUES (?, ?, ?)"),
-            (kind, subject, due),
+            (kind.value, subject, due),
         )
         return Timer(due=due, id=timer_id, kind=kind, subject=subject)
 
@@ -435,7 +436,7 @@ class SqlTransaction:
 
     async def pending_timers(self) -> list[Timer]:
         rows = await self.db.fetchall("SELECT due, id, kind, subject FROM timers ORDER BY due, id")
-        return [Timer(due=int(r[0]), id=int(r[1]), kind=str(r[2]), subject=str(r[3]))
+        return [Timer(due=int(r[0]), id=int(r[1]), kind=TimerKind(r[2]), subject=str(r[3]))
                 for r in rows]
 
     # Whole state -------------------------------------------------------------------------

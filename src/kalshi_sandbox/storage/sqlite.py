@@ -39,7 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kalshi_sandbox.service.ports import Dump, IntegrityViolation, StorageError, Transaction
+from kalshi_sandbox.exchange.ports import Dump, IntegrityViolation, StorageError, Transaction
 from kalshi_sandbox.storage.cache import CachingTransaction
 from kalshi_sandbox.storage.schema import MIGRATIONS, TABLES
 

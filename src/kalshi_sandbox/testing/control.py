@@ -6,12 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import httpx
-
+from kalshi_sandbox.client.control import ControlPlane
 from kalshi_sandbox.testing.models import (
-    CONTROL_PREFIX,
     ClockState,
-    ControlPlaneError,
     Counterparty,
     Dollars,
     FaultRule,
@@ -24,43 +21,6 @@ from kalshi_sandbox.testing.models import (
     seconds_text,
     user_id_of,
 )
-
-
-class ControlPlane:
-    """Signed-free JSON calls to ``/sandbox/v1`` (guarded by loopback or an admin token)."""
-
-    def __init__(self, base_url: str, admin_token: str = "", timeout: float = 30.0) -> None:
-        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
-        self.http = httpx.Client(base_url=base_url + CONTROL_PREFIX, headers=headers,
-                                 timeout=timeout)
-
-    def call(self, method: str, path: str, body: Any = None, *,
-             params: Mapping[str, Any] | None = None, content: str | bytes | None = None,
-             content_type: str | None = None) -> Any:
-        """Send one request; return the decoded JSON (text for other bodies, None if empty)."""
-        headers = {"Content-Type": content_type} if content_type else None
-        try:
-            response = self.http.request(method, path, json=body, params=params,
-                                         content=content, headers=headers)
-        except httpx.TransportError as exc:
-            raise ControlPlaneError(method, path, 0,
-                                    f"cannot reach the sandbox: {type(exc).__name__}: {exc}"
-                                    ) from exc
-        if response.status_code >= 400:
-            try:
-                error: Any = response.json()
-            except ValueError:
-                error = response.text
-            raise ControlPlaneError(method, path, response.status_code, error)
-        if not response.content:
-            return None
-        if response.headers.get("content-type", "").startswith("application/json"):
-            return response.json()
-        return response.text
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self.http.close()
 
 
 class SandboxClock:

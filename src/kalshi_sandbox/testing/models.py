@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,33 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-CONTROL_PREFIX = "/sandbox/v1"
+from kalshi_sandbox.client.control import CONTROL_PREFIX, ControlPlaneError
 
 Dollars = str | Decimal | int
 """A dollar amount: ``"12.50"``, ``Decimal("12.5")`` or ``12`` (never a float)."""
 Seconds = float | int | Decimal | timedelta
 """A duration in seconds (a ``timedelta`` too)."""
-
-
-class ControlPlaneError(Exception):
-    """The sandbox's control plane refused a request (or the sandbox could not be reached)."""
-
-    def __init__(self, method: str, path: str, status: int, body: Any) -> None:
-        self.method = method
-        self.path = path
-        self.status = status
-        self.body = body
-        detail = json.dumps(body) if not isinstance(body, str) else body
-        super().__init__(f"{method} {CONTROL_PREFIX}{path} answered {status}: {detail}")
-
-    @property
-    def code(self) -> str | None:
-        """Return the Kalshi error code of the answer, if it has one."""
-        error = self.body.get("error") if isinstance(self.body, dict) else None
-        if isinstance(error, dict):
-            code = error.get("code")
-            return code if isinstance(code, str) else None
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +149,15 @@ def seconds_number(value: Seconds | None) -> float | int | None:
     if isinstance(value, Decimal):
         return float(value)
     return value
+
+
+__all__ = [
+    "CONTROL_PREFIX",
+    "ClockState",
+    "ControlPlaneError",
+    "Counterparty",
+    "Dollars",
+    "FaultRule",
+    "SandboxAccount",
+    "Seconds",
+]

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from kalshi_sandbox.client import AsyncKalshiClient, Environment, KalshiClient
-from kalshi_sandbox.testing.control import ControlPlane, Counterparties, Faults, SandboxClock
+from kalshi_sandbox.client.control import ControlPlane
+from kalshi_sandbox.testing.control import Counterparties, Faults, SandboxClock
 from kalshi_sandbox.testing.keys import KeyPool
 from kalshi_sandbox.testing.models import (
     Dollars,

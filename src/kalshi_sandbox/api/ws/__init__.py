@@ -1,5 +1,8 @@
 """Kalshi's WebSocket API at ``/trade-api/ws/v2``: the ``communications``, ``fill`` and
-``user_orders`` channels (reference §6), fed by committed events through a ``Feed``."""
+``user_orders`` channels, fed by committed events through a ``Feed``.
+
+See https://docs.kalshi.com/websockets/communications.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from kalshi_sandbox.api.ws.fanout import Fanout, MessageFaults
 from kalshi_sandbox.api.ws.session import Flusher, Session
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.errors import SandboxError
-from kalshi_sandbox.service.feed import Feed
+from kalshi_sandbox.exchange.bus import Feed
 
 WS_PATH = "/trade-api/ws/v2"
 POLICY_VIOLATION = 1008
@@ -36,9 +36,9 @@ class WebSocketApi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate the upgrade request, then serve the connection.
 
-        The handshake is signed like a REST GET of the WebSocket path (reference §6.1, §7.2);
-        a failure is answered with HTTP 401 and Kalshi's error body, without upgrading (§12
-        Q22).
+        The handshake is signed like a REST GET of the WebSocket path (Kalshi's
+        websocket-connection page); a failure is answered with HTTP 401 and Kalshi's error
+        body, without upgrading (docs/behaviour.md, "WebSocket").
         """
         websocket = WebSocket(scope, receive, send)
         raw_path = scope.get("raw_path") or scope["path"].encode()

@@ -1,11 +1,11 @@
 """Routing committed events to WebSocket subscriptions: who hears what, in commit order.
 
-The fanout listens to a ``Feed`` (service/feed.py) and, for each committed batch, renders
+The fanout listens to a ``Feed`` (exchange/bus.py) and, for each committed batch, renders
 every event once per distinct audience and hands each subscription its frame. Sequence numbers
 are assigned here, synchronously, in batch order, so ``seq`` runs 1, 2, 3 ... per ``sid`` in
 commit order whatever the connections do afterwards.
 
-Recipients (reference §2.5, §6.5, §6.6):
+Recipients (docs/behaviour.md, "WebSocket"):
 
 * ``rfq_created`` / ``rfq_deleted``: every ``communications`` subscription, or only the
   creator's own with ``user_filter: "self"``; the creator id is obscured for others when the
@@ -46,7 +46,7 @@ from kalshi_sandbox.domain.events import (
 )
 from kalshi_sandbox.domain.quote import Quote
 from kalshi_sandbox.domain.rfq import Rfq
-from kalshi_sandbox.service.feed import Feed
+from kalshi_sandbox.exchange.bus import Feed
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ KALSHI_CHANNELS = frozenset({
     "market_lifecycle_v2", "multivariate_market_lifecycle", "multivariate", "communications",
     "order_group_updates", "user_orders", "cfbenchmarks_value", "pyth_value",
 })
-"""Every channel name Kalshi's WebSocket knows (reference §6.2 and the quick start)."""
+"""Every channel name Kalshi's WebSocket knows (https://docs.kalshi.com/getting_started/quick_start_websockets)."""
 
 _encode = msgspec.json.Encoder().encode
 _MASK64 = (1 << 64) - 1
@@ -100,7 +100,7 @@ class Outbox(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Mishap:
+class MessageFault:
     """What injected faults do to one data message."""
 
     drop: bool = False
@@ -117,7 +117,7 @@ class MessageFaults(Protocol):
     watching: bool
     """False when no rule can apply, so messages pass without a lookup."""
 
-    def mishap(self, user_id: str, kind: str, ticker: str) -> Mishap | None:
+    def message_fault(self, user_id: str, kind: str, ticker: str) -> MessageFault | None:
         """Return what to do to a ``kind`` message about ``ticker`` for ``user_id``."""
         ...
 
@@ -151,7 +151,7 @@ class Subscription:
 
 
 def frame(kind: str, sid: int, seq: int, sending_ts_ms: int, payload: str) -> str:
-    """Return a data message's JSON text (reference §6.4), ``payload`` already encoded."""
+    """Return a data message's JSON text, ``payload`` already encoded."""
     return (f'{{"type":"{kind}","sid":{sid},"seq":{seq},'
             f'"sending_ts_ms":{sending_ts_ms},"msg":{payload}}}')
 
@@ -245,39 +245,33 @@ class Fanout:
         sub.seq += 1
         faults = self.faults
         if faults is not None and faults.watching:
-            mishap = faults.mishap(sub.user_id, kind, ticker)
-            if mishap is not None:
-                if mishap.close_code is not None:
-                    sub.outbox.close(mishap.close_code)
-                elif not mishap.drop:
+            message_fault = faults.message_fault(sub.user_id, kind, ticker)
+            if message_fault is not None:
+                if message_fault.close_code is not None:
+                    sub.outbox.close(message_fault.close_code)
+                elif not message_fault.drop:
                     sub.outbox.deliver_later(
-                        sub, frame(kind, sub.sid, sub.seq, ts_ms, payload), mishap.delay)
+                        sub, frame(kind, sub.sid, sub.seq, ts_ms, payload), message_fault.delay)
                 return
         sub.outbox.deliver(sub, frame(kind, sub.sid, sub.seq, ts_ms, payload))
 
     def _rfq_event(self, kind: str, rfq: Rfq, counterparty: str | None, ts_ms: int,
                    build: Callable[[bool], dict[str, Any]]) -> None:
-        obscured = rfq.obscure_creator_id
-        public: str | None = None
-        revealed: str | None = None
+        # At most two renderings: the creator's real id, and the obscured one.
+        payloads: dict[bool, str] = {}
         creator = rfq.creator_user_id
         # A snapshot: delivering may drop a subscription (buffer overflow) mid-loop.
         for sub in tuple(self._rfq_audience):
             if not sub.active:
                 continue
-            mine = sub.user_id == creator
-            if sub.only_own_rfqs and not mine:
+            if sub.only_own_rfqs and sub.user_id != creator:
                 continue
             if not sub.covers(rfq.market_ticker):
                 continue
-            if obscured and (mine or sub.user_id == counterparty):
-                if revealed is None:
-                    revealed = _json(build(True))
-                payload = revealed
-            else:
-                if public is None:
-                    public = _json(build(not obscured))
-                payload = public
+            entitled = rfq.shows_creator_to(sub.user_id, counterparty)
+            payload = payloads.get(entitled)
+            if payload is None:
+                payload = payloads[entitled] = _json(build(entitled))
             self._send(sub, kind, payload, ts_ms, rfq.market_ticker)
 
     def _quote_event(self, kind: str, quote: Quote, ts_ms: int,

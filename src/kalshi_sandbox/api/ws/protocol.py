@@ -2,7 +2,8 @@
 
 uvicorn already sends a Ping every ``ws_ping_interval`` seconds, closes a connection whose
 Pong does not come back within ``ws_ping_timeout`` (close code 1011) and answers the client's
-Pings; Kalshi's Pings carry the payload ``heartbeat`` (reference §6.1). The other change:
+Pings; Kalshi's Pings carry the payload ``heartbeat`` (Kalshi's connection-keep-alive page,
+https://docs.kalshi.com/websockets/connection-keep-alive). The other change:
 a handshake refused with an HTTP response (a 401) counts as finished, so uvicorn does not
 log it as an application that "returned without completing handshake".
 """

@@ -1,19 +1,19 @@
-"""The ``msg`` payloads of the WebSocket data messages, per recipient (reference §6.5, §6.6).
+"""The ``msg`` payloads of the WebSocket data messages, per recipient.
 
 WebSocket names differ from REST: ``quote_id``/``quote_creator_id`` for ``id``/``creator_id``,
 ``*_contracts_offered_fp`` for ``yes_contracts_fp``/``no_contracts_fp``. A recipient sees only
-what §2.5 lets it see: the obscured creator id unless entitled, and ``subaccount`` only when it
-is its own side's (and not the primary account, 0).
+what Kalshi lets it see: the obscured creator id unless entitled (domain/rfq.py,
+domain/quote.py), and ``subaccount`` only when it is its own side's (and not the primary
+account, 0). docs/behaviour.md, "WebSocket", lists the messages.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kalshi_sandbox.api.wire import OBSCURED_CREATOR_ID, rfq_creator_id_for
-from kalshi_sandbox.domain.account import Fill, Order
 from kalshi_sandbox.domain.clock import MICROS, format_instant
 from kalshi_sandbox.domain.money import ONE_DOLLAR, format_count, format_money, format_price
+from kalshi_sandbox.domain.portfolio import Fill, Order
 from kalshi_sandbox.domain.quote import Quote, Side
 from kalshi_sandbox.domain.rfq import Rfq
 
@@ -24,17 +24,10 @@ def _subaccount(data: dict[str, Any], subaccount: int) -> dict[str, Any]:
     return data
 
 
-def rfq_creator_id(rfq: Rfq, entitled: bool) -> str:
-    """Return the RFQ creator's id as a recipient sees it."""
-    if entitled or not rfq.obscure_creator_id:
-        return rfq.creator_id
-    return OBSCURED_CREATOR_ID
-
-
 def _rfq_common(rfq: Rfq, entitled: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": rfq.id,
-        "creator_id": rfq_creator_id(rfq, entitled),
+        "creator_id": rfq.creator_id_shown(entitled),
         "market_ticker": rfq.market_ticker,
         "event_ticker": rfq.event_ticker,
         "contracts_fp": format_count(rfq.contracts),
@@ -65,7 +58,7 @@ def _quote_common(quote: Quote, viewer: str) -> dict[str, Any]:
         "quote_id": quote.id,
         "rfq_id": quote.rfq_id,
         "quote_creator_id": quote.creator_id,
-        "rfq_creator_id": rfq_creator_id_for(quote, viewer),
+        "rfq_creator_id": quote.rfq_creator_id_seen_by(viewer),
         "market_ticker": quote.market_ticker,
         "event_ticker": quote.event_ticker,
     }

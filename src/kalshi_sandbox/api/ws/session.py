@@ -39,7 +39,7 @@ from kalshi_sandbox.api.ws.fanout import (
     Fanout,
     Subscription,
 )
-from kalshi_sandbox.service.exchange import Actor
+from kalshi_sandbox.exchange.commands import Actor
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -83,7 +83,7 @@ ERROR_TEXT = {
     27: "Too many requests",
     28: "Underlying tickers required",
 }
-"""Kalshi's WebSocket error codes and texts (reference §6.3)."""
+"""Kalshi's WebSocket error codes and texts (https://docs.kalshi.com/websockets/websocket-connection)."""
 
 BUFFER_OVERFLOW = 25
 MAX_DETAIL = 80

@@ -1,0 +1,105 @@
+"""``kalshi-sandbox serve``: run the sandbox server, and tell the user how to use it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kalshi_sandbox.cli.options import console, err_console
+from kalshi_sandbox.settings import Settings, help_for
+
+
+def _opt(name: str, flag: str | None = None) -> Any:
+    return typer.Option(flag or f"--{name.replace('_', '-')}", help=help_for(name),
+                        show_default=False)
+
+
+def serve(
+    host: Annotated[str | None, _opt("host")] = None,
+    port: Annotated[int | None, _opt("port")] = None,
+    db: Annotated[str | None, _opt("db")] = None,
+    data_dir: Annotated[str | None, _opt("data_dir")] = None,
+    confirm_window: Annotated[float | None, _opt("confirm_window")] = None,
+    execution_delay: Annotated[float | None, _opt("execution_delay")] = None,
+    hvm_confirm_window: Annotated[float | None, _opt("hvm_confirm_window")] = None,
+    hvm_execution_delay: Annotated[float | None, _opt("hvm_execution_delay")] = None,
+    clock: Annotated[str | None, _opt("clock")] = None,
+    clock_speed: Annotated[float | None, _opt("clock_speed")] = None,
+    clock_start: Annotated[str | None, _opt("clock_start")] = None,
+    no_seed: Annotated[bool, typer.Option("--no-seed", help="Do not seed demo data.")] = False,
+    admin_token: Annotated[str | None, _opt("admin_token")] = None,
+    makers: Annotated[int | None, _opt("makers")] = None,
+    requesters: Annotated[int | None, _opt("requesters")] = None,
+    requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
+    rate_limit: Annotated[str | None, _opt("rate_limit")] = None,
+    log_level: Annotated[str | None, _opt("log_level")] = None,
+    access_log: Annotated[bool, typer.Option("--access-log",
+                                             help="Log every request.")] = False,
+) -> None:
+    """Run the sandbox server. Every flag also reads KALSHI_SANDBOX_<FLAG>."""
+    import uvicorn
+
+    from kalshi_sandbox.api.ws.protocol import KalshiWebSocketProtocol
+    from kalshi_sandbox.bootstrap import Sandbox, build
+
+    try:
+        settings = Settings.from_env().replace(
+            host=host, port=port, db=db, data_dir=data_dir, confirm_window=confirm_window,
+            execution_delay=execution_delay, hvm_confirm_window=hvm_confirm_window,
+            hvm_execution_delay=hvm_execution_delay, clock=clock, clock_speed=clock_speed,
+            clock_start=clock_start,
+            admin_token=admin_token, log_level=log_level, makers=makers,
+            requesters=requesters, requester_interval=requester_interval,
+            rate_limit=rate_limit, seed=False if no_seed else None,
+        )
+        settings.validate()
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if settings.db.startswith(("postgresql://", "postgres://")):
+        err_console.print("[red]error:[/red] PostgreSQL storage is not available yet; "
+                          "use a SQLite file path for --db")
+        raise typer.Exit(2)
+    sandbox = build(settings)
+
+    def ready(box: Sandbox) -> None:
+        print_banner(box)
+
+    sandbox.on_ready = ready
+    uvicorn.run(sandbox.app, host=settings.host, port=settings.port,
+                log_level=settings.log_level, access_log=access_log, lifespan="on",
+                loop="auto", http="auto", ws=KalshiWebSocketProtocol,
+                ws_ping_interval=settings.ws_ping_interval or None,
+                ws_ping_timeout=settings.ws_ping_timeout or None,
+                ws_per_message_deflate=settings.ws_compression)
+
+
+def print_banner(box: Any) -> None:
+    """Tell the user where the sandbox is and how to use the demo accounts."""
+    s = box.settings
+    base = f"http://{s.host}:{s.port}"
+    console.print(f"\n[bold green]kalshi-sandbox[/bold green] on {base}")
+    console.print(f"  REST       {base}/trade-api/v2")
+    console.print(f"  WebSocket  ws://{s.host}:{s.port}/trade-api/ws/v2")
+    console.print(f"  control    {base}/sandbox/v1")
+    console.print(f"database: {s.database_path}   clock: {s.clock}   "
+                  f"confirm window {s.confirm_window:g}s / execution {s.execution_delay:g}s "
+                  f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)   "
+                  f"rate limits: {s.rate_limit}")
+    if box.demo:
+        console.print("\n[bold]Demo accounts[/bold]")
+        for demo in box.demo:
+            console.print(f"  {demo.name:<10} key id {demo.key_id}  key {demo.key_path}  "
+                          f"balance ${demo.balance_dollars}")
+        console.print("\n[bold]Try it[/bold] (in another terminal):")
+        console.print("  .venv/bin/python examples/quickstart.py")
+        console.print("  .venv/bin/kalshi-sandbox watch --as maker")
+        console.print("  .venv/bin/kalshi-sandbox rfq create KXSANDBOX-26DEC31-T50 "
+                      "--contracts 10 --as requester")
+    bots = box.counterparties.describe_all()
+    if bots:
+        console.print("\n[bold]Counterparties[/bold] (kalshi-sandbox bots list)")
+        for bot in bots:
+            console.print(f"  {bot['name']:<20} {bot['kind']}")
+    console.print()

@@ -1,0 +1,169 @@
+"""Money moves: what a trade does to each party's position, cash and fees.
+
+A trade is ``count`` contracts at one YES price between two parties, each buying one side:
+the YES buyer pays the YES price, the NO buyer one dollar less it, and each pays its fee
+(the taker's multiplier or the maker's). Buying the side opposite to a held position closes
+it first (``Position.apply_fill``). A trade settles only if every party's balance stays at
+or above zero; otherwise nothing of it happens.
+
+``settle`` is the one path every trade takes; ``execute_quote`` builds the orders and fills
+an RFQ execution leaves behind (docs/behaviour.md, "Execution").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.money import cost, trading_fee
+from kalshi_sandbox.domain.portfolio import Fill, Order, OrderStatus, Position
+from kalshi_sandbox.domain.quote import Quote, Side, Terms
+from kalshi_sandbox.domain.rfq import Rfq
+from kalshi_sandbox.domain.rules import Rules
+
+
+class Ids(Protocol):
+    """Where new identifiers come from (the exchange's generator)."""
+
+    def new(self) -> str:
+        """Return a fresh id."""
+        ...
+
+    def token(self, length: int = 8) -> str:
+        """Return ``length`` random hex characters."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One party of a trade: who buys which side, at which fee multiplier."""
+
+    user_id: str
+    subaccount: int
+    side: Side
+    fee_bps: int
+    is_taker: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What a trade did to one party."""
+
+    leg: Leg
+    fee: int
+    """Micro-dollars."""
+    before: Position
+    after: Position
+    cash: int
+    """Change of the balance in micro-dollars: negative for a purchase, net of the fee."""
+    balance: int
+    """The balance after the trade."""
+
+
+def settle(yes_price: int, count: int, legs: Sequence[Leg], positions: Sequence[Position],
+           balances: Sequence[int], now: Instant) -> list[Settled] | None:
+    """Settle a trade of ``count`` contracts at ``yes_price`` between ``legs``.
+
+    ``positions`` and ``balances`` are each party's before the trade, in the order of
+    ``legs``. Return what happens to each, or None if some party cannot pay.
+    """
+    settled = []
+    for leg, position, balance in zip(legs, positions, balances, strict=True):
+        fee = trading_fee(count, yes_price, leg.fee_bps)
+        after, cash = position.apply_fill(leg.side, yes_price, count, fee, now)
+        if balance + cash < 0:
+            return None
+        settled.append(Settled(leg, fee, position, after, cash, balance + cash))
+    return settled
+
+
+def open_interest_change(settled: Sequence[Settled]) -> int:
+    """Return how many contracts a trade added to (or took from) the market's open interest."""
+    return sum(abs(s.after.position) - abs(s.before.position) for s in settled) // 2
+
+
+def check_funds(position: Position, balance: int, side: Side, yes_price: int, count: int,
+                fee: int) -> int | None:
+    """Return the cash buying ``count`` of ``side`` needs if ``balance`` falls short, else None."""
+    needed = position.cash_needed(side, yes_price, count, fee)
+    return needed if needed > balance else None
+
+
+# RFQ executions --------------------------------------------------------------------------
+
+
+def quote_legs(quote: Quote, rfq: Rfq, terms: Terms, rules: Rules) -> tuple[Leg, Leg]:
+    """Return the requester's leg (the taker) and the maker's leg of an accepted quote."""
+    return (Leg(rfq.creator_user_id, rfq.creator_subaccount, terms.requester_side,
+                rules.taker_fee_bps, True),
+            Leg(quote.creator_user_id, quote.creator_subaccount, terms.maker_side,
+                rules.maker_fee_bps, False))
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """What a confirmed quote's execution leaves: each party's order and fill."""
+
+    settled: list[Settled]
+    """The requester's, then the maker's."""
+    orders: tuple[Order, Order]
+    fills: tuple[Fill, Fill]
+
+    @property
+    def maker_order(self) -> Order:
+        return self.orders[1]
+
+    @property
+    def requester_order(self) -> Order:
+        return self.orders[0]
+
+
+def execute_quote(quote: Quote, terms: Terms, count: int, settled: list[Settled], ids: Ids,
+                  now: Instant, *, block_trade: bool) -> Execution:
+    """Return the orders and fills of a quote's execution, settled as ``settled`` says.
+
+    Each party gets an executed order at its own price (the requester's ``rfq:``, the
+    maker's ``quote:`` client order id) and a fill; the fills share one trade id.
+    """
+    trade_id = ids.new()
+    orders: list[Order] = []
+    fills: list[Fill] = []
+    for result in settled:
+        leg = result.leg
+        taker = leg.is_taker
+        price = terms.requester_price if taker else terms.maker_price
+        fill_cost = cost(price, count)
+        order = Order(
+            order_id=ids.new(), user_id=leg.user_id, subaccount=leg.subaccount,
+            client_order_id=f"{'rfq' if taker else 'quote'}:{ids.token()}:{quote.id}",
+            ticker=quote.market_ticker, side=leg.side, yes_price=terms.yes_price,
+            initial_count=count, fill_count=count, status=OrderStatus.EXECUTED,
+            taker_fill_cost=fill_cost if taker else 0,
+            maker_fill_cost=0 if taker else fill_cost,
+            taker_fees=result.fee if taker else 0, maker_fees=0 if taker else result.fee,
+            created_ts=now, updated_ts=now,
+            post_only=False if taker else quote.post_only,
+        )
+        orders.append(order)
+        fills.append(Fill(
+            fill_id=ids.new(), trade_id=trade_id, order_id=order.order_id,
+            user_id=leg.user_id, subaccount=leg.subaccount, ticker=quote.market_ticker,
+            side=leg.side, yes_price=terms.yes_price, count=count, is_taker=taker,
+            fee=result.fee, created_ts=now, is_block_trade=block_trade,
+        ))
+    return Execution(settled, (orders[0], orders[1]), (fills[0], fills[1]))
+
+
+__all__ = [
+    "Execution",
+    "Ids",
+    "Leg",
+    "Settled",
+    "check_funds",
+    "execute_quote",
+    "open_interest_change",
+    "quote_legs",
+    "settle",
+]

@@ -1,0 +1,217 @@
+"""The journal's front door: requests recorded as they are answered, and replayed in process.
+
+``JournalMiddleware`` wraps the app outside fault injection, so a request a fault answered is
+journaled with the status it got; ``MarkReached`` sits inside fault injection and notes that the
+request got through to the app. ``JournalAuthenticator`` records who a request acted as, and
+lets a replay act as the recorded actor without a signature. ``InProcess`` sends a recorded
+request through an app in the same process, the way the replay needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+import msgspec
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kalshi_sandbox.api.auth import Authenticator, key_id_of
+from kalshi_sandbox.domain.clock import Clock
+from kalshi_sandbox.exchange.commands import Actor
+from kalshi_sandbox.powers.state.journal import Journal, Record, current_record, set_record
+
+TRADE_PREFIX = "/trade-api/"
+CONTROL_PREFIX = "/sandbox/"
+UNJOURNALED = ("/sandbox/v1/health",)
+"""Paths left out of the journal: health checks (a liveness probe would flood it)."""
+UNRECORDED_BODIES = ("/sandbox/v1/journal/replay",)
+"""Paths whose bodies the journal leaves out: a replay's body is a journal itself."""
+
+_decoder = msgspec.json.Decoder()
+
+_replay_actor: ContextVar[Actor | None] = ContextVar("kalshi_sandbox_replay_actor",
+                                                     default=None)
+
+
+class JournalAuthenticator(Authenticator):
+    """An ``Authenticator`` that notes the actor in the journal's record of the request.
+
+    During a replay (in process only: a context variable no network request can set), the
+    recorded actor stands in for a verified signature.
+    """
+
+    async def authenticate(self, headers: Mapping[str, str], method: str, raw_path: str,
+                           query: str = "") -> Actor:
+        actor = _replay_actor.get()
+        if actor is None:
+            actor = await super().authenticate(headers, method, raw_path, query)
+        record = current_record()
+        if record is not None:
+            record.actor = actor.user_id
+        return actor
+
+
+def _body_fields(path: str, body: bytes) -> dict[str, Any]:
+    if not body or path in UNRECORDED_BODIES:
+        return {"body": None}
+    try:
+        return {"body": _decoder.decode(body)}
+    except (msgspec.DecodeError, RecursionError):
+        return {"body": None, "body_text": body.decode("utf-8", "replace")}
+
+
+class JournalMiddleware:
+    """Journal every Kalshi API and control-plane request once it has been answered."""
+
+    def __init__(self, app: ASGIApp, journal: Journal, clock: Clock,
+                 authenticator: Authenticator) -> None:
+        self.app = app
+        self.journal = journal
+        self.clock = clock
+        self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.journal.enabled:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(TRADE_PREFIX):
+            api = "trade"
+        elif path.startswith(CONTROL_PREFIX) and path not in UNJOURNALED:
+            api = "control"
+        else:
+            await self.app(scope, receive, send)
+            return
+        instant = self.clock.now()
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                # The client went away before sending its body; nothing ran.
+                await self.app(scope, _replaying([message], receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        status = 500
+        record = Record("request")
+        undo = set_record(record)
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, _replaying([{"type": "http.request", "body": body}],
+                                             receive), send_noting_status)
+        finally:
+            undo()
+            entry: dict[str, Any] = {
+                "api": api, "method": scope["method"], "path": path,
+                "query": scope["query_string"].decode("latin-1"),
+                **_body_fields(path, body),
+                "actor": record.actor, "status": status,
+            }
+            if self.clock.manual:
+                answered = self.clock.now()
+                if answered != instant:
+                    # The request moved the clock (an advance): a replay goes where it ended.
+                    entry["answered"] = self.journal.instant_text(answered)
+            if api == "trade":
+                key_id = key_id_of(scope)
+                entry["key_id"] = key_id
+                if not record.reached:
+                    entry["faulted"] = True
+                    if key_id and record.actor is None:
+                        with contextlib.suppress(Exception):
+                            credential = await self.authenticator.credential(key_id)
+                            entry["actor"] = None if credential is None else \
+                                credential.actor.user_id
+            entry.update(record.entry_fields())
+            self.journal.append("request", entry, instant)
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """Return a ``receive`` that hands out ``messages`` first, then defers to ``receive``."""
+    queue = list(messages)
+
+    async def replayed() -> Message:
+        if queue:
+            return queue.pop(0)
+        return await receive()
+
+    return replayed
+
+
+class MarkReached:
+    """Note in the journal's record that a request got past fault injection to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            record = current_record()
+            if record is not None:
+                record.reached = True
+        await self.app(scope, receive, send)
+
+
+class InProcess:
+    """Send recorded requests through ``app`` in this process, as their recorded actor."""
+
+    def __init__(self, app: ASGIApp, admin_token: str = "") -> None:
+        self.app = app
+        self.admin_token = admin_token
+
+    async def __call__(self, method: str, path: str, query: str, body: bytes,
+                       actor: Actor | None) -> int:
+        """Run one request; return its status (500 if the app failed)."""
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode()),
+                   (b"user-agent", b"kalshi-sandbox-replay")]
+        if self.admin_token and path.startswith(CONTROL_PREFIX):
+            headers.append((b"authorization", f"Bearer {self.admin_token}".encode()))
+        scope: Scope = {
+            "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1", "method": method, "scheme": "http", "path": path,
+            "raw_path": path.encode(), "query_string": query.encode("latin-1"),
+            "root_path": "", "headers": headers, "client": ("127.0.0.1", 0),
+            "server": ("127.0.0.1", 0), "state": {},
+        }
+        status = 500
+        sent = False
+
+        async def receive() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        # The request runs in this task, where nothing else has set the record: the journal
+        # middleware of ``app`` gives it its own.
+        undo_record = set_record(None)
+        token = _replay_actor.set(actor)
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            # The app has answered 500 already and logged the failure.
+            status = 500
+        finally:
+            _replay_actor.reset(token)
+            undo_record()
+        return status
+
+
+__all__ = ["InProcess", "JournalAuthenticator", "JournalMiddleware", "MarkReached"]
