@@ -45,9 +45,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("uvicorn protocol", ("/uvicorn/",)),
     ("event loop (uvloop, asyncio)", ("/uvloop/", "/asyncio/")),
     ("kalshi_sandbox api (auth, wire, http)", ("kalshi_sandbox/api/",)),
-    ("kalshi_sandbox service (exchange, scheduler, bus)", ("kalshi_sandbox/service/",)),
+    ("kalshi_sandbox exchange (use cases, scheduler, bus)", ("kalshi_sandbox/exchange/",)),
     ("kalshi_sandbox domain", ("kalshi_sandbox/domain/",)),
-    ("kalshi_sandbox control plane", ("kalshi_sandbox/control/",)),
+    ("kalshi_sandbox tester powers", ("kalshi_sandbox/powers/",)),
 )
 
 

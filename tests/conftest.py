@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.server import Control, ServerProcess, running
+
+# pytest-xdist workers run with COLUMNS=80 in their environment; the CLI's rich consoles read
+# it once, when the CLI is imported, and would then ignore the width a test gives a command.
+os.environ.pop("COLUMNS", None)
 
 MARKET = "KXTEST-26DEC31-T50"
 HVM_MARKET = "KXTESTHVM-26DEC31-B1"

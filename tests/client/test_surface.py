@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import kalshi_sandbox.client
 import kalshi_sandbox.client.messages
 
@@ -57,11 +59,18 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_trading_commands_import_only_the_client_and_the_cli_package() -> None:
-    modules = {m for m in _imports(SRC / "cli" / "trade.py") if m.startswith("kalshi_sandbox")}
+TRADING_MODULES = ("trade.py", "watch.py", "connection.py", "output.py", "options.py")
+"""The trading commands and what they share; none may reach the server."""
+
+
+@pytest.mark.parametrize("name", TRADING_MODULES)
+def test_trading_commands_import_only_the_client_and_the_cli_package(name: str) -> None:
+    modules = {m for m in _imports(SRC / "cli" / name) if m.startswith("kalshi_sandbox")}
     assert modules
     outside = {m for m in modules
-               if not m.startswith("kalshi_sandbox.client") and m != "kalshi_sandbox.cli"}
+               if not m.startswith("kalshi_sandbox.client")
+               and m.removeprefix("kalshi_sandbox.cli.").removesuffix(".py") + ".py"
+               not in TRADING_MODULES}
     assert outside == set()
 
 

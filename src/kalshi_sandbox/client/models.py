@@ -1,9 +1,15 @@
-"""Typed views of Kalshi's JSON objects, read from either API generation (https://docs.kalshi.com/getting_started/fixed_point_migration).
+"""Typed views of Kalshi's JSON objects, read from either API generation.
+
+See https://docs.kalshi.com/getting_started/fixed_point_migration.
 
 Money and contract counts are :class:`decimal.Decimal`, never floats. Current responses carry
 ``*_dollars`` and ``*_fp`` strings; older ones (kalshi-python 3.2.0 era) carry integer cents,
 centi-cents and whole contracts. Each model reads the current field and falls back to the
 legacy one, so both parse to the same values. Every model keeps the decoded JSON in ``raw``.
+
+One module for every model, past 500 lines on purpose: they are a catalogue of small value
+types that share the same field readers, and the client's public surface imports them
+from here.
 """
 
 from __future__ import annotations

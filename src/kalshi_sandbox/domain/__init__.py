@@ -1,1 +1,6 @@
-"""The sandbox's domain: pure Python, standard library only."""
+"""Every rule of the emulated exchange, in pure Python with the standard library only.
+
+States and transition tables, the checks Kalshi runs before each transition and the order of
+its errors, who sees what, windows and fees, and how money moves. Time comes in as an
+argument (``clock.py`` is the seam); nothing here does I/O.
+"""

@@ -1,4 +1,8 @@
-"""The ``Transaction`` port implemented once in portable SQL over a minimal driver."""
+"""The ``Transaction`` port implemented once in portable SQL over a minimal driver.
+
+Past 500 lines on purpose: one class implements the whole ``Transaction`` port, a method per
+port method; splitting it by table would split one transaction's SQL across modules.
+"""
 
 from __future__ import annotations
 

@@ -23,6 +23,9 @@ The process is the database's only writer, so the transaction object keeps an id
 Checkpoints (copying the WAL back into the database file) run on a thread of their own with
 a second connection, after enough changes or once the sandbox falls idle, instead of inside
 whichever commit crosses SQLite's automatic threshold and stalls every request behind it.
+
+Past 500 lines on purpose: group commit, the driver that notes writes for a rerun, and the
+checkpointer share one connection's state and are correct only together.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Recipients (docs/behaviour.md, "WebSocket"):
   requester only, each rendered for its recipient (``quote_executed`` with its own order).
 * ``fill`` and ``user_order``: the owner's ``fill`` / ``user_orders`` subscriptions.
 
-Injected faults (api/faults.py) are asked about each data message after its ``seq`` is taken:
+Injected faults (powers/faults/) are asked about each data message after its ``seq`` is taken:
 a lost message leaves a gap, as on Kalshi, and a held-back one keeps its place in the queue.
 
 ``shard_factor``/``shard_key`` split ``communications`` messages by market ticker with jump
@@ -112,7 +112,7 @@ class MessageFault:
 
 
 class MessageFaults(Protocol):
-    """Fault rules on data messages (api/faults.py)."""
+    """Fault rules on data messages (a port: the faults power implements it)."""
 
     watching: bool
     """False when no rule can apply, so messages pass without a lookup."""

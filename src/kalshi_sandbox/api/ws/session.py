@@ -16,9 +16,12 @@ unless the transport is paused (a client that does not read), and only then does
 of that send, and that connection's further frames, move to a task of its own. Broadcasting
 to a thousand connections thus costs a thousand socket writes, not a thousand task switches.
 
-Injected faults (api/faults.py) use two more entries of the queue: a frame held back behind a
-shut ``Gate`` until its delay has passed, with every frame queued after it waiting behind it,
-so no ``sid`` sees its order change; and a close, sent once the frames ahead of it are.
+Injected faults (powers/faults/) use two more entries of the queue: a frame held back behind
+a shut ``Gate`` until its delay has passed, with every frame queued after it waiting behind
+it, so no ``sid`` sees its order change; and a close, sent once the frames ahead of it are.
+
+Past 500 lines on purpose: a connection's commands and its queue share one state (a
+subscription dropped on overflow is gone for its commands too) and are read together.
 """
 
 from __future__ import annotations

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from kalshi_sandbox.domain.account import Account, communications_id
-from kalshi_sandbox.domain.clock import MICROS, Clock, Instant, format_instant
+from kalshi_sandbox.domain.clock import Clock, Instant
 from kalshi_sandbox.domain.errors import (
     Conflict,
     InvalidParameters,
@@ -28,20 +25,16 @@ from kalshi_sandbox.domain.events import (
     RfqCreated,
     RfqDeleted,
 )
-from kalshi_sandbox.domain.money import (
-    ONE_DOLLAR,
-    format_price,
-)
-from kalshi_sandbox.domain.queries import MarketQuery
-from kalshi_sandbox.domain.quote import Quote, QuoteStatus
-from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
+from kalshi_sandbox.domain.quote import Quote
+from kalshi_sandbox.domain.rfq import Rfq
 from kalshi_sandbox.domain.timer import Timer, TimerKind
 from kalshi_sandbox.exchange.accounts import communications_salt
-from kalshi_sandbox.exchange.commands import Actor, CreateQuote, CreateRfq, QuoteFilters, RfqFilters
-from kalshi_sandbox.exchange.engine import ALL, Exchange
+from kalshi_sandbox.exchange.engine import Exchange
 from kalshi_sandbox.exchange.ports import Transaction
 from kalshi_sandbox.exchange.unit import TimerSink
 from kalshi_sandbox.powers import Cause
+from kalshi_sandbox.powers.counterparties import actions
+from kalshi_sandbox.powers.counterparties.bots import Bot, Defaults, Reaction
 from kalshi_sandbox.powers.counterparties.config import (
     MAKER,
     REQUESTER,
@@ -52,9 +45,9 @@ from kalshi_sandbox.powers.counterparties.config import (
     config_json,
     parse_config,
 )
-from kalshi_sandbox.powers.counterparties.strategy import best_choice, maker_prices
 
 log = logging.getLogger(__name__)
+
 
 TIMER_KIND = TimerKind.REACTION
 """The kind of every counterparty timer; the scheduler's dispatcher routes it here."""
@@ -63,85 +56,6 @@ CONFIG_KEY = "counterparties"
 TIMER_IDS_START = 1 << 62
 """Counterparty timer ids start here: far above any timer row's id, so they never collide,
 and at equal instants the exchange's own timers (deadlines, executions) fire first."""
-ACTIVITY_LIMIT = 50
-"""How many recent actions each counterparty remembers for the control plane."""
-
-
-@dataclass(slots=True)
-class Reaction:
-    """A pending counterparty action, waiting for its timer."""
-
-    bot: str
-    action: str
-    subject: str
-
-
-@dataclass(eq=False)
-class Bot:
-    """One counterparty as it runs: its configuration, account and recent activity."""
-
-    kind: str
-    config: Config
-    user_id: str
-    communications_id: str
-    active: bool
-    rng: random.Random = field(init=False)
-    timers: set[int] = field(default_factory=set)
-    tick: int | None = None
-    """The timer id of an auto-requester's next interval RFQ."""
-    deciding: dict[str, int] = field(default_factory=dict)
-    """RFQ id -> timer id of an auto-requester's pending accept-or-delete decision."""
-    cursor: int = 0
-    counts: Counter[str] = field(default_factory=Counter)
-    activity: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=ACTIVITY_LIMIT))
-
-    def __post_init__(self) -> None:
-        self.reseed()
-
-    def reseed(self) -> None:
-        """Start the random draws again from the configured seed, or from the account's id.
-
-        The user id is random, so unseeded draws are unpredictable, yet a journal replay
-        (which repeats the ids) repeats them too.
-        """
-        seed = self.config.seed
-        self.rng = random.Random(seed if seed is not None else self.user_id)
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(self.user_id, self.communications_id)
-
-    def record(self, now: Instant, action: str, outcome: str = "ok", **detail: Any) -> None:
-        """Remember an action and its outcome (``ok`` or a Kalshi error code)."""
-        self.counts[action if outcome == "ok" else f"{action}_{outcome}"] += 1
-        self.activity.append({"at": format_instant(now), "action": action, "outcome": outcome,
-                              **{k: v for k, v in detail.items() if v is not None}})
-
-    def stored(self) -> dict[str, Any]:
-        """Return what the database keeps of this counterparty."""
-        return {"kind": self.kind, "user_id": self.user_id,
-                "communications_id": self.communications_id, "active": self.active,
-                "config": config_json(self.config)}
-
-    def describe(self) -> dict[str, Any]:
-        """Render this counterparty for the control plane."""
-        return {"name": self.name, "kind": self.kind, "user_id": self.user_id,
-                "communications_id": self.communications_id, "active": self.active,
-                **config_json(self.config), "stats": dict(sorted(self.counts.items())),
-                "activity": list(self.activity)}
-
-
-@dataclass(frozen=True, slots=True)
-class Defaults:
-    """The counterparties ``serve --makers N --requesters N`` keeps in existence."""
-
-    makers: int = 0
-    requesters: int = 0
-    requester_interval: int = 30 * MICROS
 
 
 class Counterparties:
@@ -385,12 +299,12 @@ class Counterparties:
         if not bot.active:
             return
         if reaction.action == "quote":
-            await self._quote(bot, reaction.subject)
+            await actions.quote(self.exchange, bot, reaction.subject)
         elif reaction.action == "confirm":
-            await self._confirm(bot, reaction.subject)
+            await actions.confirm(self.exchange, bot, reaction.subject)
         elif reaction.action == "decide":
             bot.deciding.pop(reaction.subject, None)
-            await self._decide(bot, reaction.subject)
+            await actions.decide(self.exchange, bot, reaction.subject)
         elif reaction.action == "rfq":
             bot.tick = None
             try:
@@ -481,67 +395,6 @@ class Counterparties:
             bot.timers.discard(pending)
             self._drop([pending])
 
-    # Acting -----------------------------------------------------------------------------------
-
-    async def _quote(self, bot: Bot, rfq_id: str) -> None:
-        config = bot.config
-        assert isinstance(config, MakerConfig)
-        now = self.clock.now()
-        try:
-            rfq = await self.exchange.get_rfq(bot.actor, rfq_id)
-            if rfq.status is not RfqStatus.OPEN:
-                bot.record(now, "quote", "rfq_closed", rfq_id=rfq_id)
-                return
-            market = await self.exchange.get_market(rfq.market_ticker)
-            fair = config.fair_price or market.last_price or ONE_DOLLAR // 2
-            yes_bid, no_bid = maker_prices(fair, config.spread, market)
-            if yes_bid == 0 and no_bid == 0:
-                bot.record(now, "quote", "no_price", rfq_id=rfq_id,
-                           detail="the spread leaves no bid on the price grid")
-                return
-            quote = await self.exchange.create_quote(bot.actor, CreateQuote(
-                rfq_id=rfq_id, yes_bid=yes_bid, no_bid=no_bid, rest_remainder=False))
-        except SandboxError as exc:
-            bot.record(now, "quote", exc.code, rfq_id=rfq_id, detail=str(exc))
-            return
-        bot.record(now, "quote", rfq_id=rfq_id, quote_id=quote.id,
-                   yes_bid=format_price(yes_bid), no_bid=format_price(no_bid))
-
-    async def _confirm(self, bot: Bot, quote_id: str) -> None:
-        now = self.clock.now()
-        try:
-            await self.exchange.confirm_quote(bot.actor, quote_id)
-        except SandboxError as exc:
-            bot.record(now, "confirm", exc.code, quote_id=quote_id, detail=str(exc))
-            return
-        bot.record(now, "confirm", quote_id=quote_id)
-
-    async def _decide(self, bot: Bot, rfq_id: str) -> None:
-        config = bot.config
-        assert isinstance(config, RequesterConfig)
-        now = self.clock.now()
-        try:
-            quotes = (await self.exchange.list_quotes(
-                bot.actor, QuoteFilters(rfq_id=rfq_id, only_my_rfqs=True))).items
-            if any(q.status in (QuoteStatus.ACCEPTED, QuoteStatus.CONFIRMED,
-                                QuoteStatus.EXECUTED) for q in quotes):
-                return
-            choice = best_choice(quotes, config.accept_side,
-                                 flip=self.exchange.rules.accepted_side_flip)
-            if choice is None:
-                return
-            p = config.delete_probability
-            if p >= 1.0 or (p > 0.0 and bot.rng.random() < p):
-                await self.exchange.delete_rfq(bot.actor, rfq_id)
-                bot.record(now, "delete_rfq", rfq_id=rfq_id)
-                return
-            quote, side = choice
-            await self.exchange.accept_quote(bot.actor, quote.id, side, rfq_id)
-        except SandboxError as exc:
-            bot.record(now, "accept", exc.code, rfq_id=rfq_id, detail=str(exc))
-            return
-        bot.record(now, "accept", rfq_id=rfq_id, quote_id=quote.id, side=side.value)
-
     async def request_rfq(self, name: str, market: str | None = None,
                           contracts: int | None = None) -> Rfq:
         """Have auto-requester ``name`` create an RFQ now (on ``market``, or its next one)."""
@@ -558,37 +411,7 @@ class Counterparties:
     async def create_rfq(self, bot: Bot, market: str | None = None,
                          contracts: int | None = None) -> Rfq:
         """Create an RFQ for ``bot``; without ``market``, on its next market without one open."""
-        config = bot.config
-        assert isinstance(config, RequesterConfig)
-        now = self.clock.now()
-        try:
-            ticker = market or await self._next_market(bot, config)
-            rfq = await self.exchange.create_rfq(bot.actor, CreateRfq(
-                market_ticker=ticker, rest_remainder=False,
-                contracts=contracts or config.contracts))
-        except SandboxError as exc:
-            bot.record(now, "rfq", exc.code, market=market, detail=str(exc))
-            raise
-        bot.record(now, "rfq", rfq_id=rfq.id, market=rfq.market_ticker)
-        return rfq
-
-    async def _next_market(self, bot: Bot, config: RequesterConfig) -> str:
-        if config.markets is not None:
-            candidates = list(config.markets)
-        else:
-            markets = await self.exchange.list_markets(MarketQuery(limit=ALL))
-            candidates = [m.ticker for m in markets.items if m.tradable]
-        mine = (await self.exchange.list_rfqs(
-            bot.actor, RfqFilters(limit=1000, status=RfqStatus.OPEN, only_mine=True))).items
-        busy = {r.market_ticker for r in mine}
-        for step in range(len(candidates)):
-            index = (bot.cursor + step) % len(candidates)
-            if candidates[index] not in busy:
-                bot.cursor = index + 1
-                return candidates[index]
-        raise InvalidParameters(
-            f"requester {bot.name} has an open rfq on each of its markets"
-            if candidates else f"requester {bot.name} has no tradable market")
+        return await actions.create_rfq(self.exchange, bot, market, contracts)
 
 
 def _decode(raw: str | None) -> list[dict[str, Any]]:
