@@ -118,25 +118,25 @@ def test_replay_into_a_fresh_sandbox_reproduces_every_read(control: Control,
 
 
 def test_replay_repeats_restored_snapshots(control: Control, target: Control,
-                                           tmp_path: Path) -> None:
+                                           server: ServerProcess) -> None:
     requester = control.trader("requester")
     maker = control.trader("maker")
     first = requester.create_rfq(MARKET)
     inline = control.call("POST", "/snapshots", {})
-    path = tmp_path / "later.json"
     quote = maker.create_quote(first)
     requester.accept(first, quote)
-    control.call("POST", "/snapshots", {"path": str(path)})
+    control.call("POST", "/snapshots", {"path": "later.json"})
     control.advance(10)
     control.call("POST", "/snapshots/restore", inline)  # back before the quote
     second_quote = maker.create_quote(first, "0.20", "0.75")
-    control.call("POST", "/snapshots/restore", {"path": str(path)})  # the accepted quote
+    control.call("POST", "/snapshots/restore", {"path": "later.json"})  # the accepted quote
     maker.confirm(first, quote)
     control.advance(20)
     accounts = [requester.account, maker.account]
     before = reads(control.base_url, accounts, [first], [quote, second_quote])
     journal = export(control)
-    path.unlink()  # the replay has the snapshot from the journal, not from the file
+    # The replay has the snapshot from the journal, not from the file.
+    (server.data_dir / "later.json").unlink()
 
     result = replay(target, journal)
     assert result["mismatches"] == []
