@@ -69,6 +69,8 @@ its journal in memory. A reset empties the journal. Lines are written in batches
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -117,6 +119,9 @@ DESCRIPTION_LIMIT = 256 << 10
 """Bytes past which a description of work in flight keeps only its request line, not its
 body and draws (a restored snapshot, say): a replay then reports the work incomplete."""
 EVENTS = ("ids", "full", "off")
+POSITION_EVERY = 1 << 20
+"""Bytes written without a commit after which the position is stored anyway, so that
+start-up after a crash never reads much more than this (reads make no commits)."""
 HOLD_LIMIT = 50_000
 """Lines that may wait for a line of a lower seq before they are written out of order."""
 
@@ -180,6 +185,8 @@ class Journal:
         self._flush_scheduled = False
         self._complete = 0
         """Every seq up to this one is written, or described in the position."""
+        self._stored_at = Position(0, 0)
+        self._storing: asyncio.Task[None] | None = None
         self._closing = False
         self._crash: dict[str, Any] = {}
         """What start-up found of an unclean stop, for the next ``start`` entry."""
@@ -256,6 +263,9 @@ class Journal:
 
     async def close(self) -> None:
         """Write what is pending, remember a clean stop, and close the files."""
+        if self._storing is not None:
+            with contextlib.suppress(Exception):
+                await self._storing
         self._write(everything=True)
         self._closing = True
         if self.enabled and self.segments is not None:
@@ -306,7 +316,7 @@ class Journal:
     def changed(self) -> None:
         """A transaction of the current work changed something: its line waits for it."""
         record = current_record()
-        if record is None:
+        if record is None or record.written:
             return
         if not record.seq:
             record.seq = self._next()
@@ -320,6 +330,7 @@ class Journal:
         self._write()
         if self.segments is None:
             return {}
+        self._stored_at = self.segments.position()
         return {POSITION: self._position_text()}
 
     def committed(self) -> None:
@@ -395,7 +406,9 @@ class Journal:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             try:
-                asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
+                # In a context of its own: not the record of whichever work scheduled it.
+                asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush,
+                                                      context=contextvars.Context())
             except RuntimeError:
                 self.flush()
 
@@ -445,10 +458,28 @@ class Journal:
                     return
             self._pending = waiting
             for record, _ in ready:
-                if record is not None and self._open.get(record.seq) is record:
-                    del self._open[record.seq]
+                if record is not None:
+                    record.written = True
+                    if self._open.get(record.seq) is record:
+                        del self._open[record.seq]
         lowest = min((entry["seq"] for _, entry in waiting), default=self._seq + 1)
         self._complete = min(lowest, self._barrier()) - 1
+        if self.segments is not None and self._storing is None and self.enabled and (
+                self.segments.active != self._stored_at.segment
+                or self.segments.offset - self._stored_at.offset >= POSITION_EVERY):
+            with contextlib.suppress(RuntimeError):  # no loop: closing
+                self._storing = asyncio.get_running_loop().create_task(
+                    self._store(), context=contextvars.Context())
+
+    async def _store(self) -> None:
+        """Store the position in a commit of its own (after many lines without one)."""
+        try:
+            async with self.store.transaction() as tx:
+                await tx.set_meta(POSITION, self._position_text())
+        except Exception:
+            log.exception("could not store the journal's position")
+        finally:
+            self._storing = None
 
     def _barrier(self) -> int:
         """Return the lowest seq of work with changes whose line cannot be written yet."""

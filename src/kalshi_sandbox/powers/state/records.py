@@ -54,6 +54,7 @@ class Record:
     """Some change of this work waits for its commit."""
     appended: bool = False
     """The work is done and its entry waits to be written."""
+    written: bool = False
 
     @property
     def authenticated(self) -> bool:
