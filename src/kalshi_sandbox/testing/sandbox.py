@@ -199,7 +199,8 @@ class KalshiSandbox:
         """Put the whole sandbox, clock included, back in a snapshot's state.
 
         ``snapshot`` is what :meth:`snapshot` returned, or the name of a snapshot file inside
-        the server's data directory. Return the server's answer (``instant``: the snapshot's, ``now``).
+        the server's data directory. Return the server's answer (``instant``: the
+        snapshot's, ``now``).
         """
         body = ({"path": str(snapshot)} if isinstance(snapshot, str | Path)
                 else dict(snapshot))
