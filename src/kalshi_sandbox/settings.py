@@ -112,7 +112,7 @@ class Settings:
         "about), 'full' (the whole objects) or 'off' (no event lines; a replay needs none)."
     )
     journal_segment_mb: float = _setting(
-        8.0, "Size in MB at which the journal's active segment is closed and compressed."
+        4.0, "Size in MB at which the journal's active segment is closed and compressed."
     )
     journal_retention_mb: float = _setting(
         0.0, "Compressed journal segments kept, in MB; the oldest are deleted past it "

@@ -161,7 +161,7 @@ class Journal:
 
     def __init__(self, path: Path | None, clock: Clock, store: Store, *, enabled: bool = True,
                  encode: EncodeLines = encode_lines, events: str = "ids",
-                 segment_bytes: int = 8 << 20, retention_bytes: int = 0) -> None:
+                 segment_bytes: int = 4 << 20, retention_bytes: int = 0) -> None:
         """Keep the journal in segments named after ``path``; ``encode`` writes entries as
         JSON Lines (it must render dataclasses as objects and enums by value, as
         ``render`` does; msgspec's does, much faster)."""

@@ -192,6 +192,12 @@ class InProcess:
     async def __call__(self, method: str, path: str, query: str, body: bytes,
                        actor: Actor | None) -> int:
         """Run one request; return its status (500 if the app failed)."""
+        status, _ = await self.call(method, path, query, body, actor)
+        return status
+
+    async def call(self, method: str, path: str, query: str, body: bytes,
+                   actor: Actor | None) -> tuple[int, bytes]:
+        """Run one request; return its status (500 if the app failed) and body."""
         headers = [(b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode()),
                    (b"user-agent", b"kalshi-sandbox-replay")]
@@ -205,6 +211,7 @@ class InProcess:
             "server": ("127.0.0.1", 0), "state": {},
         }
         status = 500
+        answer: list[bytes] = []
         sent = False
 
         async def receive() -> Message:
@@ -218,6 +225,8 @@ class InProcess:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body":
+                answer.append(message.get("body", b""))
 
         # The request runs in this task, where nothing else has set the record: the journal
         # middleware of ``app`` gives it its own.
@@ -231,7 +240,7 @@ class InProcess:
         finally:
             _replay_actor.reset(token)
             undo_record()
-        return status
+        return status, b"".join(answer)
 
 
 __all__ = ["AuthorizedGuard", "InProcess", "JournalAuthenticator", "JournalMiddleware",
