@@ -2,8 +2,9 @@
 
 Workers drive RFQ lifecycles concurrently against a real server process (manual clock, so a
 replay can put every change at the same instant), the clock is advanced between rounds so
-confirmed quotes execute, and a killer thread SIGKILLs the server at random moments and
-starts it again on the same files. Afterwards the journal, replayed into a fresh sandbox,
+confirmed quotes execute, and a killer thread SIGKILLs the server while requests are in
+flight (after a random number of answers since it last started) and starts it again on the
+same files. Afterwards the journal, replayed into a fresh sandbox,
 must rebuild the database exactly: every table, row for row. The replay reports what the
 crashes did to the journal (lines recovered from the database, lines of work that changed
 nothing lost), and those reports must agree with the start entries.
@@ -22,14 +23,14 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import MARKET
 from tests.state.inprocess import tables
 from tests.support.server import Account, Control, ServerProcess, Trader
 
 KILLS = 4
-WORKERS = 6
-LIFECYCLES = 3
-"""Lifecycles per worker per round."""
+WORKERS = 8
+LIFECYCLES = 4
+"""Lifecycles per worker per round, each on a market of its own (one open RFQ per market)."""
+MARKETS = [f"KXCRASH-26DEC31-T{n}" for n in range(LIFECYCLES)]
 
 
 def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: Path) -> None:
@@ -37,9 +38,11 @@ def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: 
     server = ServerProcess(tmp_path / "crashing").start()
     up = threading.Event()
     up.set()
+    answered = Answered()
     try:
         control = Control(server.base_url)
-        control.market(MARKET)
+        for market in MARKETS:
+            control.market(market)
         requesters = [control.account(f"requester-{i}", "1000000") for i in range(WORKERS)]
         makers = [control.account(f"maker-{i}", "1000000") for i in range(2)]
         control.close()
@@ -48,7 +51,7 @@ def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: 
 
         def killer() -> None:
             for _ in range(KILLS):
-                time.sleep(rng.uniform(0.25, 0.7))
+                answered.wait_for(answered.count + rng.randint(20, 120))
                 up.clear()
                 server.kill()
                 kills.append(time.monotonic())
@@ -62,7 +65,8 @@ def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: 
                 if killing.done():
                     rounds += 1
                 jobs = [pool.submit(_lifecycles, server.base_url, requesters[i],
-                                    makers[i % len(makers)], up) for i in range(WORKERS)]
+                                    makers[i % len(makers)], up, answered)
+                        for i in range(WORKERS)]
                 for job in jobs:
                     job.result()
                 _until_done(lambda: _advance(server.base_url), up)
@@ -77,6 +81,7 @@ def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: 
         server.stop()
 
     assert len(original["fills"]) > 0
+    assert "executed" in {q["status"] for q in original["quotes"]}
     other = ServerProcess(tmp_path / "replayed").start()
     try:
         target = Control(other.base_url)
@@ -100,33 +105,54 @@ def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: 
     assert different == [], _first_difference(original, replayed, different)
 
 
-def _lifecycles(base_url: str, requester: Account, maker: Account,
-                up: threading.Event) -> None:
+class Answered:
+    """How many requests the server has answered so far, and a way to wait for more."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._changed = threading.Condition()
+
+    def add(self) -> None:
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wait_for(self, count: int) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: self.count >= count, timeout=60)
+
+
+def _lifecycles(base_url: str, requester: Account, maker: Account, up: threading.Event,
+                answered: Answered) -> None:
     """Run ``LIFECYCLES`` lifecycles; one cut short by a crash is dropped, not retried."""
     buyer = Trader(base_url, requester)
     seller = Trader(base_url, maker)
     buyer.http.timeout = seller.http.timeout = httpx.Timeout(10)
+
+    def sent(response: httpx.Response, expect: int) -> bool:
+        answered.add()
+        return response.status_code == expect
+
     try:
-        for _ in range(LIFECYCLES):
+        for market in MARKETS:
             up.wait(30)
             try:
                 rfq = buyer.post("/communications/rfqs", json={
-                    "market_ticker": MARKET, "contracts_fp": "10", "rest_remainder": False,
+                    "market_ticker": market, "contracts_fp": "10", "rest_remainder": False,
                     "replace_existing": True})
-                if rfq.status_code != 201:
+                if not sent(rfq, 201):
                     continue
                 rfq_id = rfq.json()["id"]
                 quote = seller.post("/communications/quotes", json={
                     "rfq_id": rfq_id, "yes_bid": "0.40", "no_bid": "0.55",
                     "rest_remainder": False})
-                if quote.status_code != 201:
+                if not sent(quote, 201):
                     continue
                 quote_id = quote.json()["id"]
                 base = f"/communications/rfqs/{rfq_id}/quotes/{quote_id}"
-                if buyer.put(base + "/accept", json={"accepted_side": "yes"}).status_code \
-                        != 204:
+                if not sent(buyer.put(base + "/accept", json={"accepted_side": "yes"}), 204):
                     continue
-                seller.put(base + "/confirm")
+                sent(seller.put(base + "/confirm"), 204)
             except httpx.HTTPError:
                 continue  # killed under it
     finally:

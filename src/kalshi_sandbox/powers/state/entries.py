@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from enum import Enum
 from typing import Any
 
 import msgspec
 
+from kalshi_sandbox.domain.clock import MICROS, Instant, format_instant
 from kalshi_sandbox.domain.events import Event
 
 EncodeLines = Callable[[Sequence[Any]], bytes]
@@ -46,6 +47,30 @@ def encode_lines(entries: Sequence[Any]) -> bytes:
     """Encode entries as JSON Lines with the standard library (anything goes)."""
     return b"".join(json.dumps(entry, separators=(",", ":"), ensure_ascii=False,
                                default=_plain).encode() + b"\n" for entry in entries)
+
+
+class InstantText:
+    """``format_instant``, remembering its last answers (entries come in time order, and on
+    a manual clock many share one instant)."""
+
+    __slots__ = ("_base", "_instant", "_second", "_text")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._base = ""
+        self._instant = -1
+        self._text = ""
+
+    def __call__(self, instant: Instant) -> str:
+        if instant == self._instant:
+            return self._text
+        second, micros = divmod(instant, MICROS)
+        if second != self._second:
+            self._second = second
+            self._base = format_instant(second * MICROS)[:-1]
+        text = self._base + "Z" if micros == 0 else f"{self._base}.{micros:06d}".rstrip("0") + "Z"
+        self._instant, self._text = instant, text
+        return text
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -101,6 +126,19 @@ def seq_of(line: bytes) -> int:
     return seq if isinstance(seq, int) else 0
 
 
+def split_lines(chunks: Iterable[bytes], after: int = 0) -> Iterator[bytes]:
+    """Yield the whole lines of ``chunks`` (each ending in a newline) with a seq above
+    ``after``."""
+    rest = b""
+    for chunk in chunks:
+        data = rest + chunk
+        end = data.rfind(b"\n") + 1
+        rest = data[end:]
+        for line in data[:end].splitlines(keepends=True):
+            if not after or seq_of(line) > after:
+                yield line
+
+
 def parse_lines(text: str | bytes) -> list[dict[str, Any]]:
     """Parse JSON Lines into journal entries; raise ``ValueError`` naming a bad line."""
     if isinstance(text, str):
@@ -121,5 +159,5 @@ def parse_lines(text: str | bytes) -> list[dict[str, Any]]:
     return entries
 
 
-__all__ = ["EncodeLines", "encode_lines", "event_fields", "event_name", "parse_lines",
-           "render", "seq_of"]
+__all__ = ["EncodeLines", "InstantText", "encode_lines", "event_fields", "event_name",
+           "parse_lines", "render", "seq_of", "split_lines"]

@@ -64,6 +64,11 @@ The files (powers/state/segments.py) are segments of JSON Lines beside the datab
 compressed once full and dropped past ``journal_retention_mb``; an in-memory database keeps
 its journal in memory. A reset empties the journal. Lines are written in batches, at most
 ``FLUSH_DELAY`` after their work ended (and before any export).
+
+Past 500 lines on purpose: writing lines, observing the store's commits and recovering after
+a crash share the pending lines and the work in flight, and are correct only together (the
+stored position's format and the recovery arithmetic are in powers/state/position.py, the
+files in powers/state/segments.py).
 """
 
 from __future__ import annotations
@@ -77,21 +82,26 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from kalshi_sandbox.domain.clock import MICROS, Clock, Instant, format_instant
+from kalshi_sandbox.domain.clock import Clock, Instant, format_instant
 from kalshi_sandbox.domain.events import Event
 from kalshi_sandbox.domain.timer import Timer
 from kalshi_sandbox.exchange.ports import ObservedStore, Store
 from kalshi_sandbox.powers import Cause
 from kalshi_sandbox.powers.state.entries import (
     EncodeLines,
+    InstantText,
     encode_lines,
     event_fields,
     event_name,
     parse_lines,
     render,
-    seq_of,
+    split_lines,
+)
+from kalshi_sandbox.powers.state.position import (
+    POSITION,
+    encode_position,
+    parse_position,
+    recover,
 )
 from kalshi_sandbox.powers.state.records import (
     JournalIds,
@@ -113,11 +123,6 @@ FLUSH_DELAY = 0.01
 
 MARKER = "journal"
 """Meta key present while the database and the journal file belong together."""
-POSITION = "journal_position"
-"""Meta key of the journal's position, written in every commit (see the docstring)."""
-DESCRIPTION_LIMIT = 256 << 10
-"""Bytes past which a description of work in flight keeps only its request line, not its
-body and draws (a restored snapshot, say): a replay then reports the work incomplete."""
 EVENTS = ("ids", "full", "off")
 POSITION_EVERY = 1 << 20
 """Bytes written without a commit after which the position is stored anyway, so that
@@ -126,33 +131,6 @@ HOLD_LIMIT = 50_000
 """Lines that may wait for a line of a lower seq before they are written out of order."""
 
 Fire = Callable[[Timer], Awaitable[None]]
-
-_encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder()
-
-
-class InstantText:
-    """``format_instant``, remembering its last answers (entries come in time order, and on
-    a manual clock many share one instant)."""
-
-    __slots__ = ("_base", "_instant", "_second", "_text")
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._base = ""
-        self._instant = -1
-        self._text = ""
-
-    def __call__(self, instant: Instant) -> str:
-        if instant == self._instant:
-            return self._text
-        second, micros = divmod(instant, MICROS)
-        if second != self._second:
-            self._second = second
-            self._base = format_instant(second * MICROS)[:-1]
-        text = self._base + "Z" if micros == 0 else f"{self._base}.{micros:06d}".rstrip("0") + "Z"
-        self._instant, self._text = instant, text
-        return text
 
 
 class Journal:
@@ -205,7 +183,7 @@ class Journal:
         async with self.store.transaction() as tx:
             marked = await tx.get_meta(MARKER) is not None
             stored = await tx.get_meta(POSITION)
-        position = _position(stored) if marked else None
+        position = parse_position(stored) if marked else None
         if self.segments is not None:
             at = None if position is None else Position(int(position.get("segment", 0)),
                                                         int(position.get("offset", 0)))
@@ -228,38 +206,16 @@ class Journal:
                  truncated: bool) -> None:
         """Continue the sequence after ``tail``; write lines for work described in
         ``position`` that has none (see the module docstring)."""
-        seen: set[int] = set()
-        for line in tail.splitlines():
-            seq = seq_of(line)
-            if seq:
-                seen.add(seq)
-        last = max(seen, default=0)
-        self._crash = {}
-        if position is None:
-            self._seq = last
-            if truncated:
-                self._crash = {"unclean": True, "truncated": True}
-            return
-        stored_seq = int(position.get("seq", 0))
-        described = [d for d in position.get("open", ()) if isinstance(d, dict)
-                     and isinstance(d.get("seq"), int)]
-        recovered = [d for d in described if d["seq"] not in seen]
-        self._seq = max(last, stored_seq, *(d["seq"] for d in described))
-        if recovered:
+        found = recover(position, tail, truncated=truncated)
+        self._seq = found.seq
+        self._crash = found.crash
+        if found.recovered:
             assert self.segments is not None
-            self.segments.write(self._encode(
-                [{**d, "recovered": True} for d in sorted(recovered, key=lambda d: d["seq"])]))
-        if not position.get("closed"):
-            complete = int(position.get("complete", stored_seq))
-            described_seqs = {d["seq"] for d in described}
-            lost = sorted(set(range(complete + 1, max(last, stored_seq) + 1)) - seen
-                          - described_seqs)
-            self._crash = {"unclean": True, "recovered": [d["seq"] for d in recovered],
-                           "lost": lost}
-            if recovered or lost:
-                log.warning("the sandbox stopped uncleanly: %d journal lines recovered from "
-                            "the database, %d lines of work that changed nothing lost",
-                            len(recovered), len(lost))
+            self.segments.write(self._encode(found.recovered))
+        if found.recovered or found.crash.get("lost"):
+            log.warning("the sandbox stopped uncleanly: %d journal lines recovered from the "
+                        "database, %d lines of work that changed nothing lost",
+                        len(found.recovered), len(found.crash.get("lost", ())))
 
     async def close(self) -> None:
         """Write what is pending, remember a clean stop, and close the files."""
@@ -351,19 +307,9 @@ class Journal:
         self._changing.clear()
 
     def _position_text(self) -> str:
-        described = []
-        for record in self._open.values():
-            description = self.describe(record)
-            if len(_encoder.encode(description)) > DESCRIPTION_LIMIT:
-                description = {k: v for k, v in description.items()
-                               if k in ("seq", "type", "instant", "method", "path", "query",
-                                        "actor", "kind", "subject")}
-                description["incomplete"] = True
-            described.append(description)
-        position = self.segments.position() if self.segments is not None else Position(0, 0)
-        return _encoder.encode({"segment": position.segment, "offset": position.offset,
-                                "seq": self._seq, "complete": self._complete,
-                                "open": described, "closed": self._closing}).decode()
+        at = self.segments.position() if self.segments is not None else Position(0, 0)
+        return encode_position(at, self._seq, self._complete, self._closing,
+                               [self.describe(record) for record in self._open.values()])
 
     def describe(self, record: Record) -> dict[str, Any]:
         """Return the entry of ``record`` as far as it is known (no status yet)."""
@@ -493,8 +439,8 @@ class Journal:
         """
         self.flush()
         if self.segments is None:
-            return iter([line for line in self._memory if not after or seq_of(line) > after])
-        return _lines(self.segments.chunks(self.segments.position()), after)
+            return split_lines(list(self._memory), after)
+        return split_lines(self.segments.chunks(self.segments.position()), after)
 
     @property
     def last_seq(self) -> int:
@@ -602,27 +548,6 @@ class Journal:
             return None
         queue = self._replay_timers.get((str(timer.kind), timer.subject))
         return queue.popleft() if queue else Supply()
-
-
-def _position(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    try:
-        value = _decoder.decode(text)
-    except (msgspec.DecodeError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _lines(chunks: Iterator[bytes], after: int) -> Iterator[bytes]:
-    rest = b""
-    for chunk in chunks:
-        data = rest + chunk
-        end = data.rfind(b"\n") + 1
-        rest = data[end:]
-        for line in data[:end].splitlines(keepends=True):
-            if not after or seq_of(line) > after:
-                yield line
 
 
 __all__ = [
