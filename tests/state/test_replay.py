@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kalshi_sandbox.exchange.keys import public_pem_of
 from tests.api.support import nested_error
 from tests.conftest import HVM_MARKET, MARKET
 from tests.plugin.support import guarded_server
@@ -115,6 +116,38 @@ def test_replay_into_a_fresh_sandbox_reproduces_every_read(control: Control,
     assert replay(control, mirrored)["mismatches"] == []
     again = reads(control.base_url, history["accounts"], history["rfqs"], history["quotes"])
     assert differences(before, again) == []
+
+
+def _earlier_format(line: dict[str, Any]) -> dict[str, Any]:
+    """Write an entry as journals did before compact entries: every request field present,
+    public keys beside private ones, each timer's due and who fired it, whole events."""
+    entry = dict(line)
+    if entry["type"] == "request":
+        entry = {"seq": entry["seq"], "type": "request", "instant": entry["instant"],
+                 "api": "trade" if entry["path"].startswith("/trade-api/") else "control",
+                 "query": "", "body": None, "actor": None, **entry}
+        if "keys" in entry:
+            entry["keys"] = [{**k, "public_key_pem": public_pem_of(k["private_key_pem"])}
+                             for k in entry["keys"]]
+    elif entry["type"] == "timer":
+        entry.setdefault("due", entry["instant"])
+        entry.setdefault("fired_by", "clock")
+    elif entry["type"] == "event":
+        entry = {k: entry[k] for k in ("seq", "type", "instant", "event")} | {"data": {}}
+    return entry
+
+
+def test_replay_reads_whole_events_and_the_earlier_format(control: Control,
+                                                          target: Control) -> None:
+    history = _history(control)
+    before = reads(control.base_url, history["accounts"], history["rfqs"], history["quotes"])
+    earlier = "".join(json.dumps(_earlier_format(json.loads(line))) + "\n"
+                      for line in export(control).splitlines())
+    assert '"api":"trade"' in earlier.replace(" ", "")
+    result = replay(target, earlier)
+    assert (result["mismatches"], result["made_up"]) == ([], 0)
+    after = reads(target.base_url, history["accounts"], history["rfqs"], history["quotes"])
+    assert differences(before, after) == []
 
 
 def test_replay_repeats_restored_snapshots(control: Control, target: Control,

@@ -198,7 +198,7 @@ class InProcess:
     async def call(self, method: str, path: str, query: str, body: bytes,
                    actor: Actor | None) -> tuple[int, bytes]:
         """Run one request; return its status (500 if the app failed) and body."""
-        headers = [(b"content-type", b"application/json"),
+        headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode()),
                    (b"user-agent", b"kalshi-sandbox-replay")]
         if self.admin_token and path.startswith(CONTROL_PREFIX):
