@@ -45,7 +45,7 @@ from kalshi_sandbox.exchange.ratelimits import RateLimits
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.powers import Cause, Reloadable
 from kalshi_sandbox.powers.admin.routes import AdminApi
-from kalshi_sandbox.powers.admin.seed import DemoAccount, DemoSeed
+from kalshi_sandbox.powers.admin.seed import KEYS, MANIFEST, DemoAccount, DemoSeed
 from kalshi_sandbox.powers.admin.service import Admin
 from kalshi_sandbox.powers.clock.keeper import UNPLACED, ClockKeeper
 from kalshi_sandbox.powers.clock.routes import ClockApi
@@ -55,8 +55,10 @@ from kalshi_sandbox.powers.faults.middleware import FaultMiddleware
 from kalshi_sandbox.powers.faults.registry import FaultRegistry
 from kalshi_sandbox.powers.faults.routes import FaultsApi
 from kalshi_sandbox.powers.guard import ControlGuard
+from kalshi_sandbox.powers.state.files import DataDir
 from kalshi_sandbox.powers.state.journal import Journal, JournalIds
 from kalshi_sandbox.powers.state.middleware import (
+    AuthorizedGuard,
     InProcess,
     JournalAuthenticator,
     JournalMiddleware,
@@ -179,13 +181,17 @@ class Sandbox:
         await self.journal.open()
         await self.keeper.restore()
         await self.limits.load()
-        flushed = 0
-        if self.settings.flush_open_quotes_on_restart:
+
+        async def flush() -> int:
+            if not self.settings.flush_open_quotes_on_restart:
+                return 0
             async with self.store.transaction() as tx:
                 flushed = await tx.delete_quotes_in(QuoteStatus.OPEN)
             if flushed:
                 log.info("forgot %d open quotes, as a Kalshi server roll does", flushed)
-        self.journal.started("manual" if self.clock.manual else "system", flushed)
+            return flushed
+
+        await self.journal.start("manual" if self.clock.manual else "system", flush)
         await self.restore_timers()
         # Timers that fell due while the server was down fire before the first request.
         await self.scheduler.fire_overdue()
@@ -206,7 +212,7 @@ class Sandbox:
     async def stop(self) -> None:
         """Stop firing timers and close the database."""
         await self.scheduler.stop()
-        self.journal.close()
+        await self.journal.close()
         await self.store.close()
         _collector.restore()
 
@@ -227,11 +233,23 @@ class Sandbox:
 
 
 def journal_path(settings: Settings) -> Path | None:
-    """Return where the journal is kept: beside the database (in memory with it)."""
+    """Return the base name of the journal's segments: beside the database, as
+    ``<stem>.journal.NNNNNN.jsonl[.gz]`` (in memory with an in-memory database)."""
     if settings.db == ":memory:":
         return None
     database = settings.database_path
-    return database.with_name(database.stem + ".journal.jsonl")
+    return database.with_name(database.stem + ".journal")
+
+
+def data_files(settings: Settings) -> DataDir:
+    """Return the data directory as the place for files callers name, the sandbox's own
+    files (database, journal, demo keys) excepted."""
+    reserved = [KEYS, MANIFEST]
+    database = settings.database_path
+    if settings.db != ":memory:":
+        reserved += [database.name + "*", database.stem + ".journal*"]
+    return DataDir(Path(settings.data_dir), reserved,
+                   limit=int(settings.file_limit_mb * (1 << 20)))
 
 
 async def _nowhere(scope: Scope, receive: Receive, send: Send) -> None:
@@ -255,7 +273,9 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     clock = clock or make_clock(settings)
     hub = Hub()
     journal = Journal(journal_path(settings), clock, store, enabled=settings.journal,
-                      encode_lines=msgspec.json.Encoder().encode_lines)
+                      encode=msgspec.json.Encoder().encode_lines, events=settings.journal_events,
+                      segment_bytes=int(settings.journal_segment_mb * (1 << 20)),
+                      retention_bytes=int(settings.journal_retention_mb * (1 << 20)))
     hub.subscribe(journal.listen)
     exchange = Exchange(store, clock, hub, rules_from(settings),
                         JournalIds(ids or IdGenerator(clock=clock)))
@@ -297,7 +317,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
                       counterparties, snapshots)
     admin.reload = snapshots.reload = sandbox.reload
 
-    guard = ControlGuard(settings.admin_token)
+    # The journal keeps the body of a control-plane request only if the guard let it in.
+    guard = AuthorizedGuard(ControlGuard(settings.admin_token))
     reseed = seeder.seed if settings.seed else None
     in_process = InProcess(_nowhere, settings.admin_token)
     replayer = Replayer(journal, store, clock, scheduler, accounts, fire_journaled, in_process,
@@ -311,7 +332,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         *ClockApi(clock, scheduler, guard).routes(),
         *FaultsApi(faults, guard).routes(),
         *CounterpartiesApi(counterparties, guard).routes(),
-        *StateApi(snapshots, journal, replayer, guard).routes(),
+        *StateApi(snapshots, journal, replayer, guard, data_files(settings)).routes(),
     ]
 
     @asynccontextmanager
@@ -354,4 +375,4 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     return sandbox
 
 
-__all__ = ["Sandbox", "build", "rules_from"]
+__all__ = ["Sandbox", "build", "data_files", "journal_path", "rules_from"]

@@ -104,8 +104,24 @@ class Settings:
         30.0, "Seconds between the RFQs of each default auto-requester."
     )
     journal: bool = _setting(
-        True, "Journal every request, timer firing and event (<db>.journal.jsonl beside the "
-        "database) for export and replay."
+        True, "Journal every request, timer firing and event (<db stem>.journal.NNNNNN.jsonl "
+        "segments beside the database) for export and replay."
+    )
+    journal_events: str = _setting(
+        "ids", "How the journal keeps events: 'ids' (the event and the ids of what it is "
+        "about), 'full' (the whole objects) or 'off' (no event lines; a replay needs none)."
+    )
+    journal_segment_mb: float = _setting(
+        4.0, "Size in MB at which the journal's active segment is closed and compressed."
+    )
+    journal_retention_mb: float = _setting(
+        0.0, "Compressed journal segments kept, in MB; the oldest are deleted past it "
+        "(0 = keep all). A journal missing its oldest segments cannot be replayed from "
+        "the start."
+    )
+    file_limit_mb: float = _setting(
+        512.0, "Largest snapshot or journal, in MB, the control plane reads from a file in "
+        "the data directory or from a request body."
     )
     rate_limit: str = _setting(
         "basic", "Usage tier of accounts not given one (basic, advanced, expert, premier, "
@@ -166,6 +182,14 @@ class Settings:
         if self.rate_limit not in (*USAGE_TIERS, RATE_LIMIT_OFF):
             raise ValueError(f"rate_limit must be one of {', '.join(USAGE_TIERS)} or "
                              f"{RATE_LIMIT_OFF}")
+        if self.journal_events not in ("ids", "full", "off"):
+            raise ValueError("journal_events must be 'ids', 'full' or 'off'")
+        if not 0.01 <= self.journal_segment_mb <= 4096:
+            raise ValueError("journal_segment_mb must be between 0.01 and 4096")
+        if not 0 <= self.journal_retention_mb <= 1 << 30:
+            raise ValueError("journal_retention_mb must be between 0 (keep all) and 2^30")
+        if not 0.001 <= self.file_limit_mb <= 1 << 20:
+            raise ValueError("file_limit_mb must be between 0.001 and 2^20")
         if not 1 <= self.port <= 65535 and self.port != 0:
             raise ValueError("port must be between 0 and 65535")
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kalshi_sandbox.exchange.keys import public_pem_of
 from tests.api.support import nested_error
 from tests.conftest import HVM_MARKET, MARKET
 from tests.plugin.support import guarded_server
@@ -117,26 +118,58 @@ def test_replay_into_a_fresh_sandbox_reproduces_every_read(control: Control,
     assert differences(before, again) == []
 
 
+def _earlier_format(line: dict[str, Any]) -> dict[str, Any]:
+    """Write an entry as journals did before compact entries: every request field present,
+    public keys beside private ones, each timer's due and who fired it, whole events."""
+    entry = dict(line)
+    if entry["type"] == "request":
+        entry = {"seq": entry["seq"], "type": "request", "instant": entry["instant"],
+                 "api": "trade" if entry["path"].startswith("/trade-api/") else "control",
+                 "query": "", "body": None, "actor": None, **entry}
+        if "keys" in entry:
+            entry["keys"] = [{**k, "public_key_pem": public_pem_of(k["private_key_pem"])}
+                             for k in entry["keys"]]
+    elif entry["type"] == "timer":
+        entry.setdefault("due", entry["instant"])
+        entry.setdefault("fired_by", "clock")
+    elif entry["type"] == "event":
+        entry = {k: entry[k] for k in ("seq", "type", "instant", "event")} | {"data": {}}
+    return entry
+
+
+def test_replay_reads_whole_events_and_the_earlier_format(control: Control,
+                                                          target: Control) -> None:
+    history = _history(control)
+    before = reads(control.base_url, history["accounts"], history["rfqs"], history["quotes"])
+    earlier = "".join(json.dumps(_earlier_format(json.loads(line))) + "\n"
+                      for line in export(control).splitlines())
+    assert '"api":"trade"' in earlier.replace(" ", "")
+    result = replay(target, earlier)
+    assert (result["mismatches"], result["made_up"]) == ([], 0)
+    after = reads(target.base_url, history["accounts"], history["rfqs"], history["quotes"])
+    assert differences(before, after) == []
+
+
 def test_replay_repeats_restored_snapshots(control: Control, target: Control,
-                                           tmp_path: Path) -> None:
+                                           server: ServerProcess) -> None:
     requester = control.trader("requester")
     maker = control.trader("maker")
     first = requester.create_rfq(MARKET)
     inline = control.call("POST", "/snapshots", {})
-    path = tmp_path / "later.json"
     quote = maker.create_quote(first)
     requester.accept(first, quote)
-    control.call("POST", "/snapshots", {"path": str(path)})
+    control.call("POST", "/snapshots", {"path": "later.json"})
     control.advance(10)
     control.call("POST", "/snapshots/restore", inline)  # back before the quote
     second_quote = maker.create_quote(first, "0.20", "0.75")
-    control.call("POST", "/snapshots/restore", {"path": str(path)})  # the accepted quote
+    control.call("POST", "/snapshots/restore", {"path": "later.json"})  # the accepted quote
     maker.confirm(first, quote)
     control.advance(20)
     accounts = [requester.account, maker.account]
     before = reads(control.base_url, accounts, [first], [quote, second_quote])
     journal = export(control)
-    path.unlink()  # the replay has the snapshot from the journal, not from the file
+    # The replay has the snapshot from the journal, not from the file.
+    (server.data_dir / "later.json").unlink()
 
     result = replay(target, journal)
     assert result["mismatches"] == []

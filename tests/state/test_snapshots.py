@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import shutil
 from typing import Any
 
 from tests.api.support import nested_error
 from tests.conftest import HVM_MARKET, MARKET
 from tests.state.support import differences, reads
-from tests.support.server import Control, Trader
+from tests.support.server import Control, ServerProcess, Trader
 
 
 def _busy_state(control: Control) -> dict[str, Any]:
@@ -83,15 +83,20 @@ def test_restored_timers_fire_as_they_would_have(control: Control) -> None:
 
 
 def test_snapshot_file_restores_in_another_server(control: Control, target: Control,
-                                                   tmp_path: Path) -> None:
+                                                   server: ServerProcess,
+                                                   other_server: ServerProcess) -> None:
     state = _busy_state(control)
     before = _reads(control, state)
-    path = tmp_path / "snapshots" / "busy.json"
-    written = control.call("POST", "/snapshots", {"path": str(path)})
-    assert written["path"] == str(path)
-    assert path.exists()
+    # A name inside the data directory, relative to it.
+    written = control.call("POST", "/snapshots", {"path": "snapshots/busy.json"})
+    assert written["path"] == "snapshots/busy.json"
+    path = server.data_dir / "snapshots" / "busy.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    # Copied into the other server's data directory, named there by its absolute path.
+    shutil.copyfile(path, other_server.data_dir / "busy.json")
 
-    target.call("POST", "/snapshots/restore", {"path": str(path)})
+    target.call("POST", "/snapshots/restore",
+                {"path": str((other_server.data_dir / "busy.json").absolute())})
     after = _reads(target, state)
     assert differences(before, after) == []
     # The other server trades on from there with the same keys and the same timers.
@@ -108,14 +113,13 @@ def test_snapshot_file_restores_in_another_server(control: Control, target: Cont
         requester.close()
 
 
-def test_restore_of_something_else_is_refused_and_changes_nothing(control: Control,
-                                                                   tmp_path: Path) -> None:
+def test_restore_of_something_else_is_refused_and_changes_nothing(control: Control) -> None:
     requester = control.trader("requester")
     rfq = requester.create_rfq(MARKET)
     snapshot = control.call("POST", "/snapshots", {})
     bad_tables = {**snapshot, "tables": {**snapshot["tables"], "rfqs": [{"id": 1}]}}
     bodies: list[dict[str, Any]] = [{"tables": {}}, {**snapshot, "version": 99}, bad_tables,
-                                    {"path": str(tmp_path / "missing.json")}]
+                                    {"path": "missing.json"}]
     for body in bodies:
         response = control.http.post("/snapshots/restore", json=body)
         nested_error(response, 400, "invalid_parameters")

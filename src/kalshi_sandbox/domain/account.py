@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from kalshi_sandbox.domain.clock import Instant
@@ -10,6 +11,18 @@ from kalshi_sandbox.domain.errors import InvalidParameters
 
 MAX_SUBACCOUNT = 63
 """Subaccounts are numbered 0 (the primary account) to 63."""
+MAX_NAME = 64
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""An account's name: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit,
+so that it is safe as a file name (the demo seed keeps keys as ``<name>.pem``)."""
+
+
+def check_account_name(name: object) -> str:
+    """Return ``name`` if it is a valid account name; refuse it otherwise."""
+    if not isinstance(name, str) or not ACCOUNT_NAME.fullmatch(name):
+        raise InvalidParameters(f"name must be 1-{MAX_NAME} letters, digits, '_', '.' or '-', "
+                                "starting with a letter or digit")
+    return name
 
 
 def check_subaccount(subaccount: int) -> None:

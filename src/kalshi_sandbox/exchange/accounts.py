@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kalshi_sandbox.domain.account import Account, ApiKey, check_subaccount, communications_id
+from kalshi_sandbox.domain.account import (
+    Account,
+    ApiKey,
+    check_account_name,
+    check_subaccount,
+    communications_id,
+)
 from kalshi_sandbox.domain.errors import Conflict, InvalidParameters, NotFound
 from kalshi_sandbox.exchange.engine import Exchange
 from kalshi_sandbox.exchange.ids import IdGenerator
@@ -67,8 +73,7 @@ class Accounts:
                              public_key_pem: str | None = None, key_id: str | None = None,
                              user_id: str | None = None) -> NewAccount:
         """Create an account with one API key, generating an RSA key pair unless given one."""
-        if not name.strip():
-            raise InvalidParameters("name must not be empty")
+        name = check_account_name(name)
         if balance < 0:
             raise InvalidParameters("balance_dollars must not be negative")
         private_pem = None
@@ -84,7 +89,7 @@ class Accounts:
             uid = user_id or ids.new()
             if await tx.get_account(uid) is not None:
                 raise Conflict(f"user id {uid} already exists")
-            account = Account(user_id=uid, name=name.strip(),
+            account = Account(user_id=uid, name=name,
                               communications_id=communications_id(await self._salt(tx), uid),
                               created_ts=now)
             key = ApiKey(key_id=key_id or ids.new(), user_id=uid,

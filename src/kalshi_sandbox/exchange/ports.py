@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from kalshi_sandbox.domain.account import Account, ApiKey
 from kalshi_sandbox.domain.clock import Instant
@@ -115,6 +115,34 @@ class Transaction(Protocol):
         """Delete every pending timer of ``subject``; return their ids."""
         ...
     async def pending_timers(self) -> list[Timer]: ...
+
+
+class CommitObserver(Protocol):
+    """Hears of a store's commits as they happen (the journal, powers/state/journal.py).
+
+    Called synchronously, in this order for each commit that changes something:
+    ``changed`` as each transaction that changed something exits normally (inside that
+    transaction's context), ``committing`` just before the COMMIT (its answer is written as
+    ``meta`` rows in the same commit), then ``committed`` after it, or ``rolled_back`` if
+    the commit failed.
+    """
+
+    def changed(self) -> None: ...
+
+    def committing(self) -> Mapping[str, str]: ...
+
+    def committed(self) -> None: ...
+
+    def rolled_back(self) -> None: ...
+
+
+@runtime_checkable
+class ObservedStore(Protocol):
+    """A store that tells a ``CommitObserver`` of its commits."""
+
+    def observe_commits(self, observer: CommitObserver | None) -> None:
+        """Tell ``observer`` of every commit from now on (None: stop)."""
+        ...
 
 
 class Store(Protocol):

@@ -15,7 +15,9 @@ savepoint is paid per transaction. A transaction that changed
 something, or that read what an earlier member of its group changed, does not leave its
 ``async with`` block until the group's COMMIT has succeeded, so no response can announce a
 change that is not yet durable; ``on_commit`` callbacks run right after that COMMIT, in order.
-If the COMMIT fails, every member of the group fails with ``StorageError``.
+If the COMMIT fails, every member of the group fails with ``StorageError``. A
+``CommitObserver`` (``observe_commits``) hears of each transaction that changed something,
+and just before each COMMIT gives ``meta`` rows to write in it (the journal's position).
 
 The process is the database's only writer, so the transaction object keeps an identity map
 (storage/cache.py) that turns most reads into dictionary lookups.
@@ -42,7 +44,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kalshi_sandbox.exchange.ports import Dump, IntegrityViolation, StorageError, Transaction
+from kalshi_sandbox.exchange.ports import (
+    CommitObserver,
+    Dump,
+    IntegrityViolation,
+    StorageError,
+    Transaction,
+)
 from kalshi_sandbox.storage.cache import CachingTransaction
 from kalshi_sandbox.storage.schema import MIGRATIONS, TABLES
 
@@ -65,6 +73,9 @@ CHECKPOINT_IDLE = 1.0
 AUTOCHECKPOINT_PAGES = 20_000
 """SQLite's own (blocking) checkpoint, kept only as a backstop should the thread fall behind."""
 
+
+_SET_META = ("INSERT INTO meta (key, value) VALUES (?, ?) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 
 Statement = tuple[str, Sequence[Any], bool]
 """A write as the driver ran it: SQL, parameters, and whether they are many rows."""
@@ -263,6 +274,8 @@ class _Unit:
             tx.callbacks.clear()
         if connection.total_changes != self._changes:
             group.dirty = True
+            if store._observer is not None:
+                store._observer.changed()
         if writes:
             group.writes.extend(writes)
             writes.clear()
@@ -295,6 +308,11 @@ class SqliteStore:
         self._checkpointer: _Checkpointer | None = None
         self._checkpointed_changes = 0
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._observer: CommitObserver | None = None
+
+    def observe_commits(self, observer: CommitObserver | None) -> None:
+        """Tell ``observer`` of every commit that changes something (see the docstring)."""
+        self._observer = observer
 
     async def open(self) -> None:
         if self.path != ":memory:":
@@ -456,12 +474,18 @@ class SqliteStore:
         connection = self._connection
         self._group = None
         assert connection is not None
+        observer = self._observer if group.dirty else None
         try:
+            if observer is not None:
+                for key, value in observer.committing().items():
+                    connection.execute(_SET_META, (key, value))
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             self._group = group
             self._fail_group(StorageError(str(exc)))
             return
+        if observer is not None:
+            observer.committed()
         group.finished = True
         # Emptied as they run: a callback may refer back to its transaction's context.
         callbacks, group.callbacks = group.callbacks, []
@@ -492,6 +516,8 @@ class SqliteStore:
         self._tx.keep()
         if group is None:
             return
+        if group.dirty and self._observer is not None:
+            self._observer.rolled_back()
         group.finished = True
         group.error = error
         group.callbacks = []

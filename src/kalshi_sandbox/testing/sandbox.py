@@ -189,7 +189,8 @@ class KalshiSandbox:
         self._control.call("POST", "/reset", {})
 
     def snapshot(self, path: str | Path | None = None) -> dict[str, Any]:
-        """Return the sandbox's whole state (or write it to ``path`` on the server's disk)."""
+        """Return the sandbox's whole state (or write it to ``path``, a name inside the
+        server's data directory)."""
         body = {} if path is None else {"path": str(path)}
         data: dict[str, Any] = self._control.call("POST", "/snapshots", body)
         return data
@@ -197,8 +198,9 @@ class KalshiSandbox:
     def restore(self, snapshot: Mapping[str, Any] | str | Path) -> dict[str, Any]:
         """Put the whole sandbox, clock included, back in a snapshot's state.
 
-        ``snapshot`` is what :meth:`snapshot` returned, or the path of a snapshot file on the
-        server. Return the server's answer (``instant``: the snapshot's, ``now``).
+        ``snapshot`` is what :meth:`snapshot` returned, or the name of a snapshot file inside
+        the server's data directory. Return the server's answer (``instant``: the
+        snapshot's, ``now``).
         """
         body = ({"path": str(snapshot)} if isinstance(snapshot, str | Path)
                 else dict(snapshot))

@@ -26,7 +26,10 @@ from kalshi_sandbox.exchange.markets import Markets, MarketSpec
 from kalshi_sandbox.exchange.ratelimits import RateLimits, parse_tier
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.powers.admin.service import Admin
-from kalshi_sandbox.powers.guard import CONTROL_PREFIX, ControlGuard
+from kalshi_sandbox.powers.guard import CONTROL_PREFIX, Handler
+
+Guard = Callable[[Handler], Handler]
+"""Wraps a handler in the control plane's check (powers/guard.py)."""
 
 PREFIX = CONTROL_PREFIX
 
@@ -61,7 +64,7 @@ class AdminApi:
     """Handlers of the admin endpoints."""
 
     def __init__(self, admin: Admin, accounts: Accounts, markets: Markets,
-                 limits: RateLimits, scheduler: Scheduler, clock: Clock, guard: ControlGuard,
+                 limits: RateLimits, scheduler: Scheduler, clock: Clock, guard: Guard,
                  reseed: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> None:
         self.admin = admin
         self.accounts = accounts

@@ -5,13 +5,15 @@ The accounts' private keys are written to ``<data dir>/keys/<name>.pem`` and lis
 later seed (after a reset) reuses the keys on disk, so the demo credentials stay the same.
 
 The journal gets the accounts and keys, so a replay seeds the same ones: a line of its own at
-start-up, part of the reset request's line otherwise.
+start-up, part of the reset request's line otherwise. Files are written only inside the data
+directory, under fixed names (``keys/requester.pem``, ``keys/maker.pem``): a journal replayed
+from elsewhere cannot name a file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +23,8 @@ from kalshi_sandbox.domain.money import parse_dollars
 from kalshi_sandbox.exchange.accounts import Accounts
 from kalshi_sandbox.exchange.keys import public_pem_of
 from kalshi_sandbox.exchange.markets import Markets, MarketSpec
-from kalshi_sandbox.powers.state.journal import Journal, Record, current_record, set_record
+from kalshi_sandbox.powers.state.files import DataDir, FileRefused
+from kalshi_sandbox.powers.state.journal import Journal, current_record
 
 DEMO_MARKETS = (
     MarketSpec(ticker="KXSANDBOX-26DEC31-T50", title="Will the sandbox index close above 50?",
@@ -34,6 +37,9 @@ DEMO_MARKETS = (
 )
 DEMO_ACCOUNTS = ("requester", "maker")
 MANIFEST = "demo-accounts.json"
+KEYS = "keys"
+MANIFEST_LIMIT = 1 << 20
+"""Largest manifest or key file the seed reads."""
 
 
 @dataclass
@@ -48,18 +54,20 @@ class DemoAccount:
 
 
 def load_manifest(data_dir: Path) -> list[DemoAccount]:
-    """Read the demo accounts written by an earlier seed, if any."""
-    path = data_dir / MANIFEST
-    if not path.exists():
-        return []
+    """Read the demo accounts written by an earlier seed, if any (blocking)."""
     try:
-        return [DemoAccount(**item) for item in json.loads(path.read_text())]
-    except (ValueError, TypeError):
+        data = json.loads(DataDir(data_dir).read_parts((MANIFEST,), MANIFEST_LIMIT))
+        return [DemoAccount(**item) for item in data if item.get("name") in DEMO_ACCOUNTS]
+    except (FileRefused, ValueError, TypeError, AttributeError):
         return []
 
 
 class DemoSeed:
-    """Seeds the demo markets and accounts into the sandbox it is wired to."""
+    """Seeds the demo markets and accounts into the sandbox it is wired to.
+
+    Keys and the manifest are written through ``DataDir`` (powers/state/files.py): only as
+    ``<data dir>/keys/<name>.pem`` for the names of ``DEMO_ACCOUNTS``, never through a link.
+    """
 
     def __init__(self, accounts: Accounts, markets: Markets, journal: Journal, data_dir: Path,
                  balance_dollars: str) -> None:
@@ -67,6 +75,7 @@ class DemoSeed:
         self.markets = markets
         self.journal = journal
         self.data_dir = data_dir
+        self.files = DataDir(data_dir)
         self.balance_dollars = balance_dollars
         self.demo: list[DemoAccount] = []
 
@@ -75,73 +84,93 @@ class DemoSeed:
         self.demo = load_manifest(self.data_dir)
 
     async def seed(self) -> dict[str, Any]:
-        """Create the demo markets and accounts, reusing demo keys already on disk."""
-        own = Record("seed") if current_record() is None else None
-        undo = set_record(own) if own is not None else None
-        keys: dict[str, tuple[bool, str]] = {}
-        try:
-            result = await self._seed(keys)
-        finally:
-            if undo is not None:
-                undo()
-        accounts = [{"name": d.name, "user_id": d.user_id, "key_id": d.key_id,
-                     "balance_dollars": d.balance_dollars, "reused_key": keys[d.name][0],
-                     "private_key_pem": keys[d.name][1]} for d in self.demo]
-        if own is not None:
-            self.journal.seeded(accounts, own)
-        else:
-            self.journal.note("seed", accounts)
+        """Create the demo markets and accounts, reusing demo keys already on disk.
+
+        Outside a request, the seed is journaled as a ``seed`` entry of its own.
+        """
+        if current_record() is not None:
+            return await self._seed()
+        result: dict[str, Any] = {}
+
+        async def work() -> None:
+            result.update(await self._seed())
+
+        await self.journal.recorded("seed", work)
         return result
 
-    def prepare(self, accounts: Sequence[Mapping[str, Any]]) -> None:
+    async def prepare(self, accounts: Sequence[Mapping[str, Any]]) -> None:
         """Lay out a journaled seed's demo keys, so seeding here repeats what it did there.
 
         Keys the seed found on disk are written back with the manifest; keys it generated
         are left out, so the seed generates them again (from the replay's recorded keys).
+        Names other than the demo accounts' are ignored: a journal names no file.
         """
-        keys_dir = self.data_dir / "keys"
-        keys_dir.mkdir(parents=True, exist_ok=True)
         manifest = []
         for item in accounts:
-            if item.get("reused_key"):
-                path = keys_dir / f"{item['name']}.pem"
-                path.write_text(str(item["private_key_pem"]))
-                os.chmod(path, 0o600)
-                manifest.append(asdict(DemoAccount(
-                    str(item["name"]), str(item["user_id"]), str(item["key_id"]), str(path),
-                    str(item["balance_dollars"]))))
-        (self.data_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if name not in DEMO_ACCOUNTS or not item.get("reused_key"):
+                continue
+            assert isinstance(name, str)
+            await self._write_key(name, str(item.get("private_key_pem", "")))
+            manifest.append(asdict(DemoAccount(
+                name, str(item.get("user_id")), str(item.get("key_id")), self._key_path(name),
+                str(item.get("balance_dollars")))))
+        await self._write(MANIFEST, json.dumps(manifest, indent=2).encode())
 
-    async def _seed(self, keys: dict[str, tuple[bool, str]]) -> dict[str, Any]:
+    def _key_path(self, name: str) -> str:
+        return str(self.data_dir / KEYS / f"{name}.pem")
+
+    async def _read_key(self, name: str) -> str | None:
+        try:
+            data = await asyncio.to_thread(self.files.read_parts, (KEYS, f"{name}.pem"),
+                                           MANIFEST_LIMIT)
+            private_pem = data.decode()
+            public_pem_of(private_pem)
+        except Exception:  # missing, not a file, not a key: generate a new one
+            return None
+        return private_pem
+
+    async def _write_key(self, name: str, private_pem: str) -> None:
+        await self._write(KEYS, private_pem.encode(), name=f"{name}.pem")
+
+    async def _write(self, first: str, data: bytes, *, name: str | None = None) -> None:
+        parts = (first,) if name is None else (first, name)
+        await asyncio.to_thread(self.files.write_parts, parts, data)
+
+    async def _seed(self) -> dict[str, Any]:
         for spec in DEMO_MARKETS:
             await self.markets.create_market(spec)
         balance = parse_dollars(self.balance_dollars)
-        previous = {d.name: d for d in load_manifest(self.data_dir)}
-        keys_dir = self.data_dir / "keys"
-        keys_dir.mkdir(parents=True, exist_ok=True)
+        previous = {d.name: d for d in await asyncio.to_thread(load_manifest, self.data_dir)}
+        # Noted before each account is created, so a crash right after its commit leaves
+        # the journal what a replay needs.
+        noted: list[dict[str, Any]] = []
+        self.journal.note("seed", noted)
         demo = []
         for name in DEMO_ACCOUNTS:
-            path = keys_dir / f"{name}.pem"
             old = previous.get(name)
-            if old is not None and path.exists():
-                private_pem = path.read_text()
+            private_pem = None if old is None else await self._read_key(name)
+            item: dict[str, Any] = {"name": name, "balance_dollars": self.balance_dollars}
+            noted.append(item)
+            if old is not None and private_pem is not None:
+                item.update(user_id=old.user_id, key_id=old.key_id, reused_key=True,
+                            private_key_pem=private_pem)
                 created = await self.accounts.create_account(
                     name, balance, public_key_pem=public_pem_of(private_pem),
                     key_id=old.key_id, user_id=old.user_id)
-                keys[name] = (True, private_pem)
             else:
+                item["reused_key"] = False
                 created = await self.accounts.create_account(name, balance)
                 assert created.private_key_pem is not None
-                path.write_text(created.private_key_pem)
-                os.chmod(path, 0o600)
-                keys[name] = (False, created.private_key_pem)
+                await self._write_key(name, created.private_key_pem)
+                item.update(user_id=created.account.user_id, key_id=created.key.key_id)
             demo.append(DemoAccount(name, created.account.user_id, created.key.key_id,
-                                    str(path), self.balance_dollars))
+                                    self._key_path(name), self.balance_dollars))
         self.demo = demo
-        (self.data_dir / MANIFEST).write_text(json.dumps([asdict(d) for d in demo], indent=2))
+        await self._write(MANIFEST, json.dumps([asdict(d) for d in demo], indent=2).encode())
         return {"markets": [m.ticker for m in DEMO_MARKETS],
                 "accounts": [asdict(d) for d in demo]}
 
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_MARKETS", "MANIFEST", "DemoAccount", "DemoSeed",
+__all__ = ["DEMO_ACCOUNTS", "DEMO_MARKETS", "KEYS", "MANIFEST", "DemoAccount", "DemoSeed",
            "load_manifest"]

@@ -9,6 +9,7 @@ the system clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -21,13 +22,16 @@ from kalshi_sandbox.domain.errors import InvalidParameters
 from kalshi_sandbox.domain.money import parse_price
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.powers.admin.routes import parse_instant_field
-from kalshi_sandbox.powers.guard import CONTROL_PREFIX, ControlGuard
+from kalshi_sandbox.powers.guard import CONTROL_PREFIX, Handler
+
+Guard = Callable[[Handler], Handler]
+"""Wraps a handler in the control plane's check (powers/guard.py)."""
 
 
 class ClockApi:
     """Handlers of the clock endpoints."""
 
-    def __init__(self, clock: Clock, scheduler: Scheduler, guard: ControlGuard) -> None:
+    def __init__(self, clock: Clock, scheduler: Scheduler, guard: Guard) -> None:
         self.clock = clock
         self.scheduler = scheduler
         self.guard = guard

@@ -3,18 +3,21 @@
 ``JournalMiddleware`` wraps the app outside fault injection, so a request a fault answered is
 journaled with the status it got; ``MarkReached`` sits inside fault injection and notes that the
 request got through to the app. ``JournalAuthenticator`` records who a request acted as, and
-lets a replay act as the recorded actor without a signature. ``InProcess`` sends a recorded
-request through an app in the same process, the way the replay needs it.
+lets a replay act as the recorded actor without a signature. ``AuthorizedGuard`` notes that the
+control plane's guard let a request in: of a request neither signed nor let in, only the
+metadata is journaled. ``InProcess`` sends a recorded request through an app in the same
+process, the way the replay needs it.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kalshi_sandbox.api.auth import Authenticator, key_id_of
@@ -28,8 +31,6 @@ UNJOURNALED = ("/sandbox/v1/health",)
 """Paths left out of the journal: health checks (a liveness probe would flood it)."""
 UNRECORDED_BODIES = ("/sandbox/v1/journal/replay",)
 """Paths whose bodies the journal leaves out: a replay's body is a journal itself."""
-
-_decoder = msgspec.json.Decoder()
 
 _replay_actor: ContextVar[Actor | None] = ContextVar("kalshi_sandbox_replay_actor",
                                                      default=None)
@@ -53,17 +54,13 @@ class JournalAuthenticator(Authenticator):
         return actor
 
 
-def _body_fields(path: str, body: bytes) -> dict[str, Any]:
-    if not body or path in UNRECORDED_BODIES:
-        return {"body": None}
-    try:
-        return {"body": _decoder.decode(body)}
-    except (msgspec.DecodeError, RecursionError):
-        return {"body": None, "body_text": body.decode("utf-8", "replace")}
-
-
 class JournalMiddleware:
-    """Journal every Kalshi API and control-plane request once it has been answered."""
+    """Journal every Kalshi API and control-plane request once it has been answered.
+
+    The record of a request is set up before the app runs, with what the journal needs to
+    describe it should its changes be committed before its line is written
+    (powers/state/journal.py). Its body is kept only if the request was authenticated.
+    """
 
     def __init__(self, app: ASGIApp, journal: Journal, clock: Clock,
                  authenticator: Authenticator) -> None:
@@ -97,7 +94,12 @@ class JournalMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         status = 500
-        record = Record("request")
+        head: dict[str, Any] = {"method": scope["method"], "path": path}
+        query = scope["query_string"]
+        if query:
+            head["query"] = query.decode("latin-1")
+        record = Record("request", head=head, instant=instant,
+                        body=None if path in UNRECORDED_BODIES else body)
         undo = set_record(record)
 
         async def send_noting_status(message: Message) -> None:
@@ -111,29 +113,27 @@ class JournalMiddleware:
                                              receive), send_noting_status)
         finally:
             undo()
-            entry: dict[str, Any] = {
-                "api": api, "method": scope["method"], "path": path,
-                "query": scope["query_string"].decode("latin-1"),
-                **_body_fields(path, body),
-                "actor": record.actor, "status": status,
-            }
+            entry = record.describe()
+            entry["status"] = status
             if self.clock.manual:
                 answered = self.clock.now()
                 if answered != instant:
                     # The request moved the clock (an advance): a replay goes where it ended.
                     entry["answered"] = self.journal.instant_text(answered)
-            if api == "trade":
+            if api == "trade" and record.actor is None:
                 key_id = key_id_of(scope)
-                entry["key_id"] = key_id
+                if key_id:
+                    entry["key_id"] = key_id[:64]
                 if not record.reached:
                     entry["faulted"] = True
-                    if key_id and record.actor is None:
+                    if key_id:
                         with contextlib.suppress(Exception):
                             credential = await self.authenticator.credential(key_id)
-                            entry["actor"] = None if credential is None else \
-                                credential.actor.user_id
-            entry.update(record.entry_fields())
-            self.journal.append("request", entry, instant)
+                            if credential is not None:
+                                entry["actor"] = credential.actor.user_id
+            elif api == "trade" and not record.reached:
+                entry["faulted"] = True
+            self.journal.append("request", entry, instant, record)
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:
@@ -146,6 +146,26 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replayed
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class AuthorizedGuard:
+    """Wraps the control plane's guard: a request the guard lets through to its handler is
+    noted as authorized, so the journal keeps its body (and keeps none of the others')."""
+
+    def __init__(self, guard: Callable[[Handler], Handler]) -> None:
+        self.guard = guard
+
+    def __call__(self, handler: Handler) -> Handler:
+        async def authorized(request: Request) -> Response:
+            record = current_record()
+            if record is not None:
+                record.authorized = True
+            return await handler(request)
+
+        return self.guard(authorized)
 
 
 class MarkReached:
@@ -172,7 +192,13 @@ class InProcess:
     async def __call__(self, method: str, path: str, query: str, body: bytes,
                        actor: Actor | None) -> int:
         """Run one request; return its status (500 if the app failed)."""
-        headers = [(b"content-type", b"application/json"),
+        status, _ = await self.call(method, path, query, body, actor)
+        return status
+
+    async def call(self, method: str, path: str, query: str, body: bytes,
+                   actor: Actor | None) -> tuple[int, bytes]:
+        """Run one request; return its status (500 if the app failed) and body."""
+        headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
                    (b"content-length", str(len(body)).encode()),
                    (b"user-agent", b"kalshi-sandbox-replay")]
         if self.admin_token and path.startswith(CONTROL_PREFIX):
@@ -185,6 +211,7 @@ class InProcess:
             "server": ("127.0.0.1", 0), "state": {},
         }
         status = 500
+        answer: list[bytes] = []
         sent = False
 
         async def receive() -> Message:
@@ -198,6 +225,8 @@ class InProcess:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body":
+                answer.append(message.get("body", b""))
 
         # The request runs in this task, where nothing else has set the record: the journal
         # middleware of ``app`` gives it its own.
@@ -211,7 +240,8 @@ class InProcess:
         finally:
             _replay_actor.reset(token)
             undo_record()
-        return status
+        return status, b"".join(answer)
 
 
-__all__ = ["InProcess", "JournalAuthenticator", "JournalMiddleware", "MarkReached"]
+__all__ = ["AuthorizedGuard", "InProcess", "JournalAuthenticator", "JournalMiddleware",
+           "MarkReached"]

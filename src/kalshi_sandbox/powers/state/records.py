@@ -13,7 +13,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import msgspec
+
 from kalshi_sandbox.exchange.ids import IdGenerator
+from kalshi_sandbox.exchange.keys import public_pem_of
 
 T = TypeVar("T")
 
@@ -21,9 +24,14 @@ KeyPair = tuple[str, str]
 """A generated key pair: (private PEM, public PEM)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Record:
-    """What one request, timer firing or seed drew and did, for its journal entry."""
+    """What one request, timer firing or seed drew and did, for its journal entry.
+
+    ``head`` holds what is known of the work when it begins (a request's method, path and
+    body; a timer's kind and subject), so the journal can describe work whose changes are
+    committed before its entry is written (powers/state/journal.py).
+    """
 
     kind: str
     ids: list[str] = field(default_factory=list)
@@ -32,15 +40,48 @@ class Record:
     actor: str | None = None
     reached: bool = False
     """Whether the request got past fault injection to the app."""
+    authorized: bool = False
+    """Whether the control plane's guard let the request in."""
+    head: dict[str, Any] | None = None
+    body: bytes | None = None
+    """A request's body, journaled only if the request was authenticated."""
+    instant: int | None = None
+    seq: int = 0
+    """The entry's ``seq``, drawn when the work first changes something (else when written)."""
+    committed: bool = False
+    """Some change of this work is committed."""
+    uncommitted: bool = False
+    """Some change of this work waits for its commit."""
+    appended: bool = False
+    """The work is done and its entry waits to be written."""
+    written: bool = False
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether a signature or the control plane's guard let the request in."""
+        return self.actor is not None or self.authorized
+
+    def describe(self) -> dict[str, Any]:
+        """Return the entry's fields known so far: the head, the body if the request was
+        authenticated, the actor, and what the work drew."""
+        result = dict(self.head) if self.head else {}
+        if self.body and self.authenticated:
+            result.update(body_fields(self.body))
+        if self.actor is not None:
+            result["actor"] = self.actor
+        result.update(self.entry_fields())
+        return result
 
     def entry_fields(self) -> dict[str, Any]:
-        """Return the replay fields of the entry: ids, keys and effects, where there are any."""
+        """Return the replay fields of the entry: ids, keys and effects, where there are any.
+
+        A generated key pair is kept by its private key alone: the public key follows.
+        """
         result: dict[str, Any] = {}
         if self.ids:
             result["ids"] = self.ids
         if self.keys:
-            result["keys"] = [{"private_key_pem": private, "public_key_pem": public}
-                              for private, public in self.keys]
+            result["keys"] = [{"private_key_pem": private} for private, _ in self.keys]
         result.update(self.effects)
         return result
 
@@ -59,10 +100,32 @@ class Supply:
         """Return the supply recorded in a journal entry."""
         ids = entry.get("ids") or []
         keys = entry.get("keys") or []
+        if not isinstance(ids, list) or not isinstance(keys, list):
+            return cls()
         return cls(deque(str(i) for i in ids),
-                   deque((str(k.get("private_key_pem", "")), str(k.get("public_key_pem", "")))
-                         for k in keys if isinstance(k, Mapping)))
+                   deque(_pair(k) for k in keys if isinstance(k, Mapping)))
 
+
+def body_fields(body: bytes) -> dict[str, Any]:
+    """Return a request body as journal fields: ``body`` if it is JSON, else ``body_text``."""
+    try:
+        return {"body": _decoder.decode(body)}
+    except (msgspec.DecodeError, RecursionError):
+        return {"body_text": body.decode("utf-8", "replace")}
+
+
+def _pair(key: Mapping[str, Any]) -> KeyPair:
+    private = str(key.get("private_key_pem", ""))
+    public = key.get("public_key_pem")
+    if not isinstance(public, str):
+        try:
+            public = public_pem_of(private)
+        except Exception:  # not a key: a replay finds the account unusable, as recorded
+            public = ""
+    return private, public
+
+
+_decoder = msgspec.json.Decoder()
 
 _record: ContextVar[Record | None] = ContextVar("kalshi_sandbox_journal_record", default=None)
 _supply: ContextVar[Supply | None] = ContextVar("kalshi_sandbox_journal_supply", default=None)
@@ -135,6 +198,7 @@ __all__ = [
     "KeyPair",
     "Record",
     "Supply",
+    "body_fields",
     "current_record",
     "drawn_key_pairs",
     "set_record",

@@ -14,9 +14,18 @@ clock is first put back to the journal's first instant). On a system clock, time
 moved: requests run now, and the timers the journal shows firing are fired when the replay
 reaches them.
 
+Entries are replayed in ``seq`` order, the order in which their work first changed
+something. A timer is fired when its entry comes (after moving a manual clock to its
+instant), whatever fired it first: a request that moved the clock, or the clock.
+
 The replay reports each request whose status differs from the recorded one, and how many
 identifiers or keys it had to make up because the journal held none for them: either means
-the replayed state may differ from the original.
+the replayed state may differ from the original. It also reports what a crash did to the
+journal (powers/state/journal.py): the ``recovered`` entries (work whose changes were
+committed but whose line a crash cut off: replayed, with no status to compare), the
+``lost`` seqs (lines of work that changed nothing, cut off), and every other gap in the
+sequence as ``missing`` (a journal exported from a later seq, or whose oldest segments
+were dropped by ``journal_retention_mb``).
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.powers.state.journal import Journal, Supply, set_record, set_supply
 
 CONTROL = "/sandbox/v1"
+TRADE = "/trade-api/"
 READS = ("GET", "HEAD", "OPTIONS")
 REFUSED = (401, 403, 429)
 """Statuses of requests refused before they changed anything: a bad signature, a guard, an
@@ -48,6 +58,8 @@ PASSED_OVER = ("/journal", "/faults", "/health", "/clock")
 Dispatch = Callable[[str, str, str, bytes, Actor | None], Awaitable[int]]
 """Send (method, path, query, body, actor) through the app; return the status."""
 Fire = Callable[[Timer], Awaitable[None]]
+PrepareSeed = Callable[[Sequence[Mapping[str, Any]]], Awaitable[None]]
+"""Lay out the demo keys a journaled seed found on disk (powers/admin/seed.py)."""
 
 
 @dataclass
@@ -59,11 +71,16 @@ class ReplayResult:
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     made_up: int = 0
     """Identifiers or keys drawn beyond those the journal recorded."""
+    recovered: list[int] = field(default_factory=list)
+    lost: list[int] = field(default_factory=list)
+    missing: list[list[int]] = field(default_factory=list)
+    """Ranges [first, last] of seqs absent from the journal and not reported lost."""
 
     def as_json(self) -> dict[str, Any]:
         """Return the result as the control plane reports it."""
         return {"replayed": self.replayed, "entries": self.entries,
-                "mismatches": self.mismatches, "made_up": self.made_up}
+                "mismatches": self.mismatches, "made_up": self.made_up,
+                "recovered": self.recovered, "lost": self.lost, "missing": self.missing}
 
 
 class Replayer:
@@ -71,7 +88,7 @@ class Replayer:
 
     def __init__(self, journal: Journal, store: Store, clock: Clock, scheduler: Scheduler,
                  accounts: Accounts, fire: Fire, dispatch: Dispatch, *,
-                 prepare_seed: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
+                 prepare_seed: PrepareSeed | None = None,
                  seed: Callable[[], Awaitable[Any]] | None = None,
                  ready: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.journal = journal
@@ -88,7 +105,9 @@ class Replayer:
     async def replay(self, entries: Sequence[Mapping[str, Any]]) -> ReplayResult:
         """Rebuild ``entries``' state here; raise ``Conflict`` unless the sandbox is fresh."""
         await self._check_fresh()
+        entries = in_order(entries)
         result = ReplayResult(len(entries))
+        _gaps(entries, result)
         clock = self.clock
         if isinstance(clock, ManualClock):
             first = next((i for i in map(_instant, entries) if i is not None), None)
@@ -146,6 +165,13 @@ class Replayer:
         recorded = entry.get("status")
         if method in READS or entry.get("faulted") or recorded in REFUSED:
             return
+        if entry.get("recovered"):
+            result.recovered.append(_seq(entry))
+            if entry.get("incomplete"):
+                result.mismatches.append({"seq": entry.get("seq"), "method": method,
+                                          "path": path, "error": "the crash left only its "
+                                          "request line: its body was too large to keep"})
+                return
         body = _body(entry)
         sub = path[len(CONTROL):] if path.startswith(CONTROL) else None
         if sub == "/clock/advance":
@@ -157,8 +183,9 @@ class Replayer:
         else:
             if sub == "/snapshots/restore" and "snapshot" in entry:
                 body = json.dumps(entry["snapshot"]).encode()
-            elif sub == "/reset" and entry.get("seed") and self.prepare_seed is not None:
-                self.prepare_seed(entry["seed"])
+            elif sub == "/reset" and isinstance(entry.get("seed"), list) \
+                    and self.prepare_seed is not None:
+                await self.prepare_seed(entry["seed"])
             await self._move_to(_instant(entry))
         actor = await self._actor(entry)
         supply = Supply.of(entry)
@@ -169,7 +196,7 @@ class Replayer:
             undo()
         result.replayed += 1
         result.made_up += supply.shortfall
-        if status != recorded:
+        if recorded is not None and status != recorded:
             result.mismatches.append({"seq": entry.get("seq"), "method": method, "path": path,
                                       "recorded": recorded, "replayed": status})
 
@@ -186,7 +213,7 @@ class Replayer:
 
     async def _actor(self, entry: Mapping[str, Any]) -> Actor | None:
         user_id = entry.get("actor")
-        if entry.get("api") != "trade" or not isinstance(user_id, str):
+        if not str(entry.get("path", "")).startswith(TRADE) or not isinstance(user_id, str):
             return None
         try:
             view = await self.accounts.get_account(user_id)
@@ -195,9 +222,8 @@ class Replayer:
         return Actor(view.account.user_id, view.account.communications_id)
 
     async def _timer(self, entry: Mapping[str, Any], result: ReplayResult) -> None:
-        manual = isinstance(self.clock, ManualClock)
-        if manual and entry.get("fired_by") == "request":
-            return  # the replayed request that moved the clock fires it
+        if entry.get("recovered"):
+            result.recovered.append(_seq(entry))
         await self._move_to(_instant(entry))
         kind, subject = str(entry.get("kind")), str(entry.get("subject"))
         async with self.store.transaction() as tx:
@@ -215,9 +241,11 @@ class Replayer:
             result.mismatches.append({"seq": entry.get("seq"), "type": "seed",
                                       "error": "this sandbox cannot seed demo data"})
             return
+        if entry.get("recovered"):
+            result.recovered.append(_seq(entry))
         await self._move_to(_instant(entry))
-        accounts = entry.get("accounts") or []
-        self.prepare_seed(accounts)
+        accounts = entry.get("seed") or entry.get("accounts") or []
+        await self.prepare_seed(accounts if isinstance(accounts, list) else [])
         supply = Supply.of(entry)
         undo = set_supply(supply)
         try:
@@ -228,19 +256,34 @@ class Replayer:
         result.made_up += supply.shortfall
 
     async def _start(self, entry: Mapping[str, Any], result: ReplayResult) -> None:
-        await self._move_to(_instant(entry))
-        flushed = 0
-        if entry.get("flushed_open_quotes"):
+        instant = _instant(entry)
+        clock = self.clock
+        if isinstance(clock, ManualClock) and instant is not None and instant < clock.now():
+            # The original stood here after its restart: it had stored where its clock
+            # stood before a crash cut an advance short (timers of which had fired).
+            clock.rewind(instant)
+        await self._move_to(instant)
+        lost = entry.get("lost")
+        if isinstance(lost, list):
+            result.lost.extend(s for s in lost if isinstance(s, int))
+        if entry.get("recovered") is True:
+            result.recovered.append(_seq(entry))
+
+        async def flush() -> int:
+            if not entry.get("flushed_open_quotes"):
+                return 0
             # A restart forgot the open quotes; forget the same ones.
             async with self.store.transaction() as tx:
-                flushed = await tx.delete_quotes_in(QuoteStatus.OPEN)
-            result.replayed += 1
-        self.journal.started("manual" if self.clock.manual else "system", flushed)
+                return await tx.delete_quotes_in(QuoteStatus.OPEN)
 
+        if await self.journal.start("manual" if clock.manual else "system", flush):
+            result.replayed += 1
 
     async def _ready(self, entry: Mapping[str, Any], result: ReplayResult) -> None:
         if self.ready is None:
             return
+        if entry.get("recovered"):
+            result.recovered.append(_seq(entry))
         await self._move_to(_instant(entry))
         supply = Supply.of(entry)
         undo = set_supply(supply)
@@ -251,6 +294,36 @@ class Replayer:
             undo()
         result.replayed += 1
         result.made_up += supply.shortfall
+
+
+def in_order(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Return ``entries`` in ``seq`` order (entries without one keep their place at the end)."""
+    return sorted(entries, key=_seq_key)
+
+
+def _seq_key(entry: Mapping[str, Any]) -> int:
+    seq = entry.get("seq")
+    return seq if isinstance(seq, int) else 1 << 62
+
+
+def _seq(entry: Mapping[str, Any]) -> int:
+    seq = entry.get("seq")
+    return seq if isinstance(seq, int) else 0
+
+
+def _gaps(entries: Sequence[Mapping[str, Any]], result: ReplayResult) -> None:
+    """Note the ranges of seqs absent from ``entries`` that no start entry reports lost."""
+    explained: set[int] = set()
+    for entry in entries:
+        lost = entry.get("lost") if entry.get("type") == "start" else None
+        if isinstance(lost, list):
+            explained.update(s for s in lost if isinstance(s, int))
+    present = {_seq(e) for e in entries} - {0}
+    expected = 1
+    for seq in sorted(present | explained):
+        if seq > expected:
+            result.missing.append([expected, seq - 1])
+        expected = seq + 1
 
 
 def _instant(entry: Mapping[str, Any], name: str = "instant") -> Instant | None:
@@ -271,4 +344,4 @@ def _body(entry: Mapping[str, Any]) -> bytes:
     return b"" if body is None else json.dumps(body).encode()
 
 
-__all__ = ["Dispatch", "ReplayResult", "Replayer"]
+__all__ = ["Dispatch", "ReplayResult", "Replayer", "in_order"]
