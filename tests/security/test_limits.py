@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.security.conftest import (
     CONTROL,
@@ -20,6 +21,7 @@ from tests.security.conftest import (
     raw_request,
 )
 from tests.support.server import API, Control, ServerProcess
+from tests.ws.client import open_ws
 
 RFQS = API + "/communications/rfqs"
 TOO_LARGE = {"error": {"code": "payload_too_large", "message": "payload too large",
@@ -158,3 +160,16 @@ def test_query_parameter_errors_carry_a_code(control: Control) -> None:
             "Error:Field validation for 'Limit' failed on the 'lte' tag")
     assert response.json() == {"code": "bad_request", "message": "bad request",
                                "details": text, "msg": text}
+
+
+def test_a_websocket_message_over_the_cap_closes_the_connection(server: ServerProcess,
+                                                                control: Control) -> None:
+    trader = control.trader("talker")
+    with open_ws(server.base_url, trader.account) as client:
+        client.send({"id": 1, "cmd": "list_subscriptions", "pad": "x" * 1000})
+        assert client.reply(1)["type"] == "ok"
+        client.send({"id": 2, "cmd": "list_subscriptions", "pad": "x" * (MB + 1)})
+        with pytest.raises(ConnectionClosed) as closed:
+            client.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009  # message too big

@@ -48,6 +48,7 @@ from kalshi_sandbox.settings import LOOPBACK_NAMES, Settings, names
 CONTROL_PREFIX = "/sandbox/v1"
 GUARDED = "/sandbox"
 """Every path under it is the control plane's, known or not."""
+_GUARDED_DIR = GUARDED + "/"
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
 BODY_TYPES: Mapping[str, tuple[str, ...]] = {
@@ -142,7 +143,7 @@ class ControlPlaneGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            if path == GUARDED or path.startswith(GUARDED + "/"):
+            if path.startswith(GUARDED) and (path == GUARDED or path.startswith(_GUARDED_DIR)):
                 refusal = self.policy.refusal(scope)
                 if refusal is not None:
                     await error_response(refusal)(scope, receive, send)
