@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from kalshi_sandbox.api.auth import Authenticator
+from kalshi_sandbox.api.bodylimit import BodyLimit
 from kalshi_sandbox.api.http import (
     http_error_handler,
     internal_error_handler,
@@ -54,7 +55,12 @@ from kalshi_sandbox.powers.counterparties.runner import Counterparties, Defaults
 from kalshi_sandbox.powers.faults.middleware import FaultMiddleware
 from kalshi_sandbox.powers.faults.registry import FaultRegistry
 from kalshi_sandbox.powers.faults.routes import FaultsApi
-from kalshi_sandbox.powers.guard import ControlGuard
+from kalshi_sandbox.powers.guard import (
+    CONTROL_PREFIX,
+    ControlGuard,
+    ControlPlaneGuard,
+    ControlPolicy,
+)
 from kalshi_sandbox.powers.state.files import DataDir
 from kalshi_sandbox.powers.state.journal import Journal, JournalIds
 from kalshi_sandbox.powers.state.middleware import (
@@ -232,6 +238,27 @@ class Sandbox:
             await power.reload(cause)
 
 
+UPLOADS = (CONTROL_PREFIX + "/journal/replay", CONTROL_PREFIX + "/snapshots/restore")
+"""Endpoints that take a whole journal or snapshot: their bodies may reach max_upload_bytes."""
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Return the options of uvicorn's ``Config`` that the settings decide.
+
+    Forwarding headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are ignored unless
+    ``forwarded_allow_ips`` names the proxies to believe: the caller is the socket's peer.
+    """
+    trusted = settings.forwarded_allow_ips.strip()
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+        "ws_ping_interval": settings.ws_ping_interval or None,
+        "ws_ping_timeout": settings.ws_ping_timeout or None,
+        "ws_per_message_deflate": settings.ws_compression,
+        "ws_max_size": settings.max_body_bytes,
+    }
+
+
 def journal_path(settings: Settings) -> Path | None:
     """Return the base name of the journal's segments: beside the database, as
     ``<stem>.journal.NNNNNN.jsonl[.gz]`` (in memory with an in-memory database)."""
@@ -302,6 +329,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         accounts, SystemClock(),
         past_tolerance_ms=int(settings.timestamp_past_tolerance * 1000),
         future_tolerance_ms=int(settings.timestamp_future_tolerance * 1000),
+        verbose=settings.verbose_auth,
     )
     # Buckets refill by the sandbox clock: a manual clock refills them only as it advances.
     limits = RateLimits.from_settings(store, clock, settings)
@@ -318,7 +346,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     admin.reload = snapshots.reload = sandbox.reload
 
     # The journal keeps the body of a control-plane request only if the guard let it in.
-    guard = AuthorizedGuard(ControlGuard(settings.admin_token))
+    policy = ControlPolicy.from_settings(settings)
+    guard = AuthorizedGuard(ControlGuard(policy))
     reseed = seeder.seed if settings.seed else None
     in_process = InProcess(_nowhere, settings.admin_token)
     replayer = Replayer(journal, store, clock, scheduler, accounts, fire_journaled, in_process,
@@ -352,6 +381,11 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     sandbox.app = Starlette(
         routes=[*trade.routes(), *sandbox_routes],
         middleware=[
+            # Outermost: no body larger than the cap is read, by anything.
+            Middleware(BodyLimit, limit=settings.max_body_bytes,
+                       larger=dict.fromkeys(UPLOADS, settings.max_upload_bytes)),
+            # A control-plane request the guard refuses is neither read nor journaled.
+            Middleware(ControlPlaneGuard, policy=policy),
             # Outside fault injection, so a faulted request is journaled with its status.
             Middleware(JournalMiddleware, journal=journal, clock=clock,
                        authenticator=authenticator),
@@ -375,4 +409,4 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     return sandbox
 
 
-__all__ = ["Sandbox", "build", "data_files", "journal_path", "rules_from"]
+__all__ = ["Sandbox", "build", "data_files", "journal_path", "rules_from", "server_options"]

@@ -7,16 +7,24 @@ Each field reads ``KALSHI_SANDBOX_<FIELD NAME IN UPPER CASE>`` from the environm
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "KALSHI_SANDBOX_"
 RATE_LIMIT_OFF = "off"
 """The ``rate_limit`` value that turns rate limiting off."""
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+"""The names of this machine the control plane always answers to (docs/security.md)."""
+MIN_CLOCK_SPEED = 0.001
+MAX_CLOCK_SPEED = 1000.0
+"""The range of the system clock's speed factor: at 1000 the clock still needs eight years
+of real time to run past year 9999, and a slower one than 0.001 would schedule timers in
+real seconds no event loop can wait for."""
 USAGE_TIERS = ("basic", "advanced", "expert", "premier", "paragon", "prime", "prestige")
 """Kalshi's usage tiers, lowest first (their budgets live in ``domain.limits``)."""
 
@@ -44,7 +52,32 @@ class Settings:
     )
     seed: bool = _setting(True, "Seed demo markets and accounts into an empty database.")
     seed_balance_dollars: str = _setting("10000", "Starting balance of each demo account.")
-    admin_token: str = _setting("", "If set, the control plane requires 'Bearer <token>'.")
+    admin_token: str = _setting(
+        "", "If set, the control plane requires 'Authorization: Bearer <token>' from every "
+        "caller, and may be reached from other machines; required to listen on an address "
+        "other than the loopback."
+    )
+    allowed_hosts: str = _setting(
+        "", "Host names, besides localhost, 127.0.0.1, [::1] and --host, that the control "
+        "plane answers to (comma-separated; '*' for any): the names a team reaches it by."
+    )
+    forwarded_allow_ips: str = _setting(
+        "", "Addresses of trusted proxies (comma-separated, or '*') whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; by default forwarding headers are ignored and the "
+        "caller is the socket's peer."
+    )
+    verbose_auth: bool = _setting(
+        False, "Say in a 401 which signing mistake was made, or that the key id is unknown "
+        "(for local debugging: it tells any caller which key ids exist)."
+    )
+    max_body_bytes: int = _setting(
+        1_048_576, "Largest request body accepted, in bytes; a larger one is answered 413 "
+        "before it is read."
+    )
+    max_upload_bytes: int = _setting(
+        67_108_864, "Largest body accepted by the endpoints that take a whole journal or "
+        "snapshot (POST /sandbox/v1/journal/replay, /sandbox/v1/snapshots/restore), in bytes."
+    )
     timestamp_past_tolerance: float = _setting(
         10.0, "How old a signed request's timestamp may be, in seconds."
     )
@@ -154,15 +187,31 @@ class Settings:
         """Raise ``ValueError`` if any setting is out of range."""
         if self.clock not in ("system", "manual"):
             raise ValueError("clock must be 'system' or 'manual'")
-        if self.clock_speed <= 0:
-            raise ValueError("clock_speed must be positive")
+        if not MIN_CLOCK_SPEED <= self.clock_speed <= MAX_CLOCK_SPEED:
+            raise ValueError(f"clock_speed must be between {MIN_CLOCK_SPEED:g} and "
+                             f"{MAX_CLOCK_SPEED:g}")
         if self.clock_start:
             if self.clock != "manual":
                 raise ValueError("clock_start needs the manual clock")
             try:
-                datetime.fromisoformat(self.clock_start.replace("Z", "+00:00"))
+                start = datetime.fromisoformat(self.clock_start.replace("Z", "+00:00"))
             except ValueError:
                 raise ValueError("clock_start must be an RFC 3339 timestamp") from None
+            try:
+                year = (start if start.tzinfo is None else start.astimezone(UTC)).year
+            except OverflowError:
+                year = 10_000
+            if not 1970 <= year <= 9999:
+                raise ValueError("clock_start must fall in the years 1970 to 9999 (UTC)")
+        if not self.admin_token and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is not a loopback address: the control plane would be "
+                "open to the network. Set an admin token (--admin-token or "
+                "KALSHI_SANDBOX_ADMIN_TOKEN) to listen there; see docs/security.md")
+        if self.max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
+        if self.max_upload_bytes < self.max_body_bytes:
+            raise ValueError("max_upload_bytes must be at least max_body_bytes")
         for name in ("confirm_window", "execution_delay", "hvm_confirm_window",
                      "hvm_execution_delay", "timestamp_past_tolerance",
                      "timestamp_future_tolerance", "retention_days", "rfq_ttl",
@@ -192,6 +241,25 @@ class Settings:
             raise ValueError("file_limit_mb must be between 0.001 and 2^20")
         if not 1 <= self.port <= 65535 and self.port != 0:
             raise ValueError("port must be between 0 and 65535")
+
+
+def is_loopback(host: str) -> bool:
+    """Return True if ``host`` (an address or ``localhost``) names this machine only."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def names(text: str) -> tuple[str, ...]:
+    """Split a comma-separated setting into its lower-case, non-empty items."""
+    return tuple(item.strip().lower() for item in text.split(",") if item.strip())
 
 
 def _convert(raw: str, kind: type, name: str) -> Any:

@@ -36,11 +36,14 @@ def flat_error(response: httpx.Response) -> dict[str, Any]:
 
 
 def bare_error(response: httpx.Response) -> str:
-    """Assert Kalshi's bare query-validation error ``{"msg": ...}`` (400); return the text."""
+    """Assert Kalshi's query-validation error (400): its ``msg``, with the ``code`` every
+    Kalshi error carries beside it (``code``, ``message``, ``details``); return the text."""
     assert response.status_code == 400, response.text
     body = response.json()
-    assert set(body) == {"msg"}, body
+    assert set(body) == {"code", "message", "details", "msg"}, body
+    assert (body["code"], body["message"]) == ("bad_request", "bad request"), body
     message: str = body["msg"]
+    assert body["details"] == message, body
     assert message.startswith("Parameter validation failed"), message
     return message
 

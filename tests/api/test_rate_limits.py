@@ -344,7 +344,8 @@ def test_a_replay_passes_over_requests_the_limits_refused(
     assert '"status":429' in journal.replace(" ", "")
 
     limited_control.reset()
-    response = limited_control.http.post("/journal/replay", content=journal)
+    response = limited_control.http.post("/journal/replay", content=journal,
+                                             headers={"Content-Type": "application/x-ndjson"})
     assert response.status_code == 200, response.text
     assert response.json()["mismatches"] == []
     rfqs = requester.get(RFQS).json()["rfqs"]

@@ -92,7 +92,8 @@ def test_duplicate_name_conflicts_and_unknown_name_is_not_found(
         response = control.http.request(method, path, json={})
         assert response.status_code == 404, (method, path)
         assert response.json()["error"]["code"] == "not_found"
-    undecodable = control.http.post("/counterparties/makers", content=b"{")
+    undecodable = control.http.post("/counterparties/makers", content=b"{",
+                                   headers={"Content-Type": "application/json"})
     assert undecodable.status_code == 400
 
 

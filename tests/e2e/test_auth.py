@@ -3,6 +3,10 @@
 Requests here are built by hand, header by header, so each test controls exactly what is
 signed and sent. Signature freshness is judged against the real time, not the sandbox's manual
 clock (a client signs with its wall clock), so timestamps come from ``now_ms``.
+
+The server runs with ``--verbose-auth``, which names the mistake behind a refused signature
+(and an unknown key id); without it every such refusal is the same
+(tests/security/test_auth_opacity.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from kalshi_sandbox.client.auth import KalshiAuth, load_private_key, now_ms
-from tests.support.server import API, Account, Control
+from tests.support.server import API, Account, Control, ServerProcess, running
 
 BALANCE = API + "/portfolio/balance"
 FILLS = API + "/portfolio/fills"
@@ -47,6 +51,13 @@ def headers(account: Account, *, timestamp: int | str | None = None, method: str
         "KALSHI-ACCESS-TIMESTAMP": stamp,
         "KALSHI-ACCESS-SIGNATURE": sign(signer, f"{stamp}{method}{path}", pad),
     }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A sandbox that explains its signature refusals (``--verbose-auth``)."""
+    yield from running(tmp_path_factory.mktemp("verbose"), "--clock", "manual", "--no-seed",
+                       "--verbose-auth")
 
 
 @pytest.fixture

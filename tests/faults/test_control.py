@@ -81,7 +81,8 @@ def test_malformed_rule_is_refused_with_400_saying_what_is_wrong(
 
 
 def test_a_body_that_is_not_a_json_object_is_refused(control: Control) -> None:
-    response = control.http.post("/faults", content=b"[1]")
+    response = control.http.post("/faults", content=b"[1]",
+                                 headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"
 

@@ -51,20 +51,71 @@ def account_names(server: ServerProcess) -> list[str]:
 def test_option_points_the_fixture_at_an_external_sandbox(
         external: ServerProcess, tmp_path: Path) -> None:
     outcome = run_pytest(tmp_path, {"test_bot.py": USER_TEST.format(
-        url=external.base_url, tag="option")}, "--kalshi-sandbox-url", external.base_url)
+        url=external.base_url, tag="option")}, "--kalshi-sandbox-url", external.base_url,
+        "--kalshi-sandbox-allow-reset")
     outcome.assert_outcomes(passed=2)
     # The external server holds what the last test left: the fixture never ran one itself.
     assert account_names(external) == ["maker", "requester"]
 
 
-def test_environment_variable_points_the_fixture_at_an_external_sandbox(
+def test_variables_of_its_own_point_the_fixture_at_an_external_sandbox(
         external: ServerProcess, tmp_path: Path) -> None:
     files = {"test_bot.py": USER_TEST.format(url=external.base_url, tag="env")
              + "\n    def test_zzz_leaves_a_marker(kalshi_sandbox):\n"
                "        kalshi_sandbox.account('left-by-env')\n"}
-    outcome = run_pytest(tmp_path, files, env={"KALSHI_SANDBOX_URL": external.base_url})
+    outcome = run_pytest(tmp_path, files, env={"KALSHI_SANDBOX_TEST_URL": external.base_url,
+                                               "KALSHI_SANDBOX_TEST_ALLOW_RESET": "1"})
     outcome.assert_outcomes(passed=3)
     assert account_names(external) == ["left-by-env", "maker", "requester"]
+
+
+def test_the_clis_variable_never_sends_tests_to_a_developers_sandbox(
+        external: ServerProcess, tmp_path: Path) -> None:
+    """KALSHI_SANDBOX_URL, exported for the CLI, leaves the fixture in-process: the sandbox
+    it names keeps its accounts and keys."""
+    keep = httpx.post(external.base_url + "/sandbox/v1/accounts", json={"name": "dev-keep"})
+    assert keep.status_code == 201, keep.text
+    before = httpx.get(external.base_url + "/sandbox/v1/accounts").json()["accounts"]
+    files = {"test_bot.py": '''
+        def test_runs_in_process(kalshi_sandbox):
+            assert not kalshi_sandbox.external
+            kalshi_sandbox.account("in-process-only")
+    '''}
+    outcome = run_pytest(tmp_path, files, env={"KALSHI_SANDBOX_URL": external.base_url,
+                                               "KALSHI_SANDBOX_ADMIN_TOKEN": "unused"})
+    outcome.assert_outcomes(passed=1)
+    assert httpx.get(external.base_url + "/sandbox/v1/accounts").json()["accounts"] == before
+
+
+def test_an_external_sandbox_is_never_reset_without_leave(
+        external: ServerProcess, tmp_path: Path) -> None:
+    keep = httpx.post(external.base_url + "/sandbox/v1/accounts", json={"name": "dev-data"})
+    assert keep.status_code == 201, keep.text
+    before = httpx.get(external.base_url + "/sandbox/v1/accounts").json()["accounts"]
+    files = {"test_bot.py": f'''
+        import pytest
+
+        def test_by_option(kalshi_sandbox):
+            pass
+
+        @pytest.mark.kalshi_sandbox(url="{external.base_url}")
+        def test_by_marker(kalshi_sandbox):
+            pass
+
+        @pytest.mark.kalshi_sandbox(url="{external.base_url}", allow_reset=False)
+        def test_leave_withdrawn(kalshi_sandbox):
+            pass
+    '''}
+    outcome = run_pytest(tmp_path, files, "--kalshi-sandbox-url", external.base_url)
+    outcome.assert_outcomes(errors=3)
+    assert "--kalshi-sandbox-allow-reset" in outcome.output
+    assert "KALSHI_SANDBOX_TEST_ALLOW_RESET=1" in outcome.output
+    # Withdrawing leave on the marker wins over the option and the variable.
+    withdrawn = run_pytest(tmp_path, files, "--kalshi-sandbox-url", external.base_url,
+                           "--kalshi-sandbox-allow-reset", "-k", "withdrawn",
+                           env={"KALSHI_SANDBOX_TEST_ALLOW_RESET": "1"})
+    withdrawn.assert_outcomes(errors=1)
+    assert httpx.get(external.base_url + "/sandbox/v1/accounts").json()["accounts"] == before
 
 
 def test_marker_url_points_one_test_at_an_external_sandbox(
@@ -72,7 +123,7 @@ def test_marker_url_points_one_test_at_an_external_sandbox(
     files = {"test_bot.py": f'''
         import pytest
 
-        @pytest.mark.kalshi_sandbox(url="{external.base_url}")
+        @pytest.mark.kalshi_sandbox(url="{external.base_url}", allow_reset=True)
         def test_external(kalshi_sandbox):
             assert kalshi_sandbox.external
             kalshi_sandbox.account("left-by-marker")
@@ -95,7 +146,8 @@ def test_settings_on_the_marker_are_refused_for_an_external_sandbox(
         def test_windowed(kalshi_sandbox):
             pass
     '''}
-    outcome = run_pytest(tmp_path, files, "--kalshi-sandbox-url", external.base_url)
+    outcome = run_pytest(tmp_path, files, "--kalshi-sandbox-url", external.base_url,
+                         "--kalshi-sandbox-allow-reset")
     outcome.assert_outcomes(errors=1)
     assert "confirm_window configure an in-process sandbox" in outcome.output
 
@@ -104,11 +156,13 @@ def test_admin_token_option_opens_a_guarded_sandbox(tmp_path: Path) -> None:
     token = "s3cret"
     with guarded_server(tmp_path / "guarded", token) as url:
         test = {"test_bot.py": USER_TEST.format(url=url, tag="token")}
-        refused = run_pytest(tmp_path / "without", test, "--kalshi-sandbox-url", url)
+        refused = run_pytest(tmp_path / "without", test, "--kalshi-sandbox-url", url,
+                             "--kalshi-sandbox-allow-reset")
         refused.assert_outcomes(errors=2)
         assert "answered 401" in refused.output
         allowed = run_pytest(tmp_path / "with", test, "--kalshi-sandbox-url", url,
-                             env={"KALSHI_SANDBOX_ADMIN_TOKEN": token})
+                             "--kalshi-sandbox-allow-reset",
+                             env={"KALSHI_SANDBOX_TEST_ADMIN_TOKEN": token})
         allowed.assert_outcomes(passed=2)
         accounts = httpx.get(url + "/sandbox/v1/accounts",
                              headers={"Authorization": f"Bearer {token}"}).json()["accounts"]
@@ -153,4 +207,5 @@ def test_marker_is_registered_so_strict_markers_accept_it(tmp_path: Path) -> Non
     outcome.assert_outcomes(passed=1)
     help_text = run_pytest(tmp_path, {}, "--help").output
     assert "--kalshi-sandbox-url=URL" in help_text
+    assert "--kalshi-sandbox-allow-reset" in help_text
     assert "--kalshi-sandbox-admin-token=TOKEN" in help_text

@@ -32,6 +32,8 @@ LIFECYCLES = 4
 """Lifecycles per worker per round, each on a market of its own (one open RFQ per market)."""
 MARKETS = [f"KXCRASH-26DEC31-T{n}" for n in range(LIFECYCLES)]
 
+NDJSON = {"Content-Type": "application/x-ndjson"}
+
 
 def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: Path) -> None:
     rng = random.Random(20260301)
@@ -85,7 +87,7 @@ def test_replay_after_repeated_sigkills_rebuilds_the_database_exactly(tmp_path: 
     other = ServerProcess(tmp_path / "replayed").start()
     try:
         target = Control(other.base_url)
-        response = target.http.post("/journal/replay", content=journal, timeout=120)
+        response = target.http.post("/journal/replay", content=journal, headers=NDJSON, timeout=120)
         assert response.status_code == 200, response.text
         result = response.json()
         replayed = tables(target.call("POST", "/snapshots", {}))

@@ -19,6 +19,8 @@ from kalshi_sandbox.storage.sqlite import SqliteStore
 from tests.conftest import MARKET
 from tests.state.inprocess import START, crash_image, running, tables
 
+NDJSON = {"Content-Type": "application/x-ndjson"}
+
 
 def _entries(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
@@ -56,7 +58,7 @@ def test_a_change_answered_but_not_yet_journaled_is_recovered_and_replays(
         assert any(a["name"] == "alice" for a in original["accounts"])
 
         async with running(tmp_path / "c") as (_, client):
-            response = await client.http.post("/journal/replay", content=journal)
+            response = await client.http.post("/journal/replay", content=journal, headers=NDJSON)
             assert response.status_code == 200, response.text
             result = response.json()
             replayed = tables(await client.call("POST", "/snapshots", {}))
@@ -203,7 +205,7 @@ def test_full_segments_are_compressed_and_the_oldest_dropped_past_retention(
             text = (await client.http.get("/journal")).text
             names = _journal_files(tmp_path)
         async with running(tmp_path / "fresh") as (_, client):
-            replayed = await client.http.post("/journal/replay", content=text)
+            replayed = await client.http.post("/journal/replay", content=text, headers=NDJSON)
             assert replayed.status_code == 200, replayed.text
         return {"entries": _entries(text), "names": names, "replay": replayed.json()}
 

@@ -13,6 +13,7 @@ from tests.plugin.support import guarded_server
 from tests.state.support import differences, reads
 from tests.support.server import Account, Control, ServerProcess, Trader, running
 
+NDJSON = {"Content-Type": "application/x-ndjson"}
 CLOSING = "KXCLOSING-26DEC31-T10"
 
 
@@ -23,7 +24,7 @@ def export(control: Control) -> str:
 
 
 def replay(control: Control, journal: str) -> dict[str, Any]:
-    response = control.http.post("/journal/replay", content=journal)
+    response = control.http.post("/journal/replay", content=journal, headers=NDJSON)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -181,14 +182,14 @@ def test_replay_needs_a_fresh_sandbox(control: Control, target: Control) -> None
     control.trader("requester").create_rfq(MARKET)
     journal = export(control)
     target.market(MARKET)
-    response = target.http.post("/journal/replay", content=journal)
+    response = target.http.post("/journal/replay", content=journal, headers=NDJSON)
     nested_error(response, 409, "conflict")
     assert target.call("GET", "/accounts")["accounts"] == []
 
 
 def test_replay_of_something_else_is_refused(target: Control) -> None:
     for text in ("not json\n", '{"seq": 1}\n', "[1, 2]\n"):
-        response = target.http.post("/journal/replay", content=text)
+        response = target.http.post("/journal/replay", content=text, headers=NDJSON)
         nested_error(response, 400, "invalid_parameters")
 
 

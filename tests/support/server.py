@@ -40,6 +40,10 @@ class ServerProcess:
     args: tuple[str, ...] = ("--clock", "manual", "--no-seed")
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    token: str = ""
+    """The server's admin token, if its arguments set one: the health check sends it."""
+    cwd: Path | None = None
+    """The server's working directory (default: this process's)."""
     process: subprocess.Popen[bytes] | None = None
     _log: Any = None
 
@@ -56,14 +60,17 @@ class ServerProcess:
         if self._log is None:
             self._log = (self.data_dir / "server.log").open("ab")
         self.process = subprocess.Popen(command, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, cwd=self.cwd)
+        auth = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"sandbox exited with {self.process.returncode}: "
                                    f"{self.log_text()}")
             try:
-                if httpx.get(self.base_url + "/sandbox/v1/health", timeout=1).status_code == 200:
+                health = httpx.get(self.base_url + "/sandbox/v1/health", timeout=1,
+                                   headers=auth)
+                if health.status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

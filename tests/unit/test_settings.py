@@ -76,7 +76,19 @@ def test_help_for_unknown_setting_raises_key_error() -> None:
     ("changes", "message"),
     [
         ({"clock": "sundial"}, "clock must be"),
-        ({"clock_speed": 0.0}, "clock_speed must be positive"),
+        ({"clock_speed": 0.0}, "clock_speed must be between 0.001 and 1000"),
+        ({"clock_speed": 1e300}, "clock_speed must be between 0.001 and 1000"),
+        ({"clock": "manual", "clock_start": "10000-01-01T00:00:00Z"},
+         "clock_start must be an RFC 3339"),
+        ({"clock": "manual", "clock_start": "9999-12-31T23:59:59-05:00"},
+         "clock_start must fall in the years 1970 to 9999"),
+        ({"clock": "manual", "clock_start": "1969-12-31T23:59:59Z"},
+         "clock_start must fall in the years 1970 to 9999"),
+        ({"host": "0.0.0.0"}, "host '0.0.0.0' is not a loopback address"),
+        ({"host": "192.168.1.10"}, "Set an admin token"),
+        ({"host": "::"}, "not a loopback address"),
+        ({"max_body_bytes": 100}, "max_body_bytes must be at least 1024"),
+        ({"max_upload_bytes": 2048}, "max_upload_bytes must be at least max_body_bytes"),
         ({"clock_start": "2026-01-01T00:00:00Z"}, "clock_start needs the manual clock"),
         ({"clock": "manual", "clock_start": "soon"}, "clock_start must be an RFC 3339"),
         ({"confirm_window": -1.0}, "confirm_window must not be negative"),
@@ -123,3 +135,16 @@ def test_rate_limit_setting_takes_a_tier_or_off() -> None:
     with pytest.raises(ValueError, match=r"rate_limit must be one of basic, .* or off"):
         Settings(rate_limit="none").validate()
     assert Settings.from_env({"KALSHI_SANDBOX_RATE_LIMIT": "off"}).rate_limit == "off"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.5", "localhost", "::1", "[::1]",
+                                  "::ffff:127.0.0.1"])
+def test_a_loopback_host_needs_no_admin_token(host: str) -> None:
+    Settings(host=host).validate()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.7", "sandbox.example.com"])
+def test_any_other_host_listens_only_with_an_admin_token(host: str) -> None:
+    with pytest.raises(ValueError, match="not a loopback address"):
+        Settings(host=host).validate()
+    Settings(host=host, admin_token="secret").validate()

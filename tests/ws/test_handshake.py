@@ -1,9 +1,11 @@
 """The signed WebSocket handshake: the same three headers as REST over ``timestamp + "GET" +
-"/trade-api/ws/v2"``; a failure is HTTP 401 with Kalshi's body and no upgrade."""
+"/trade-api/ws/v2"``; a failure is HTTP 401 with Kalshi's body and no upgrade. The server runs
+with ``--verbose-auth``, so its refusals name the mistake."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,8 +18,15 @@ from kalshi_sandbox.client.auth import (
     KalshiAuth,
     now_ms,
 )
-from tests.support.server import Control, ServerProcess
+from tests.support.server import Control, ServerProcess, running
 from tests.ws.client import WS_PATH, open_ws, signed_headers
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A sandbox that explains its signature refusals (``--verbose-auth``)."""
+    yield from running(tmp_path_factory.mktemp("verbose"), "--clock", "manual", "--no-seed",
+                       "--verbose-auth")
 
 
 def _refused(server: ServerProcess, headers: dict[str, str]) -> dict[str, Any]:

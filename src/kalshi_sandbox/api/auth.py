@@ -3,8 +3,11 @@
 A request carries ``KALSHI-ACCESS-KEY``, ``KALSHI-ACCESS-TIMESTAMP`` (milliseconds) and
 ``KALSHI-ACCESS-SIGNATURE`` (base64 RSA-PSS/SHA-256 over timestamp + METHOD + path, the path
 as sent on the wire, without the query string). Failures answer 401 with the bodies Kalshi
-sends; when a signature does not verify, the sandbox tries the usual mistakes and says which
-one was made, since signing the wrong string is the commonest failure.
+sends. An unknown key id, a signature that is not base64 and one that does not verify get one
+and the same answer, so a caller cannot learn which key ids exist; with ``verbose`` (the
+``verbose_auth`` setting, for local debugging) the answer says which it was, and for a
+signature that does not verify tries the usual mistakes and says which one was made, since
+signing the wrong string is the commonest failure.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ TIMESTAMP_HEADER = "kalshi-access-timestamp"
 _KEY_HEADER_BYTES = KEY_HEADER.encode()
 _SIGNATURE_HEADERS = {name.encode(): name for name in (KEY_HEADER, SIGNATURE_HEADER,
                                                        TIMESTAMP_HEADER)}
+
+BAD_SIGNATURE = "INCORRECT_API_KEY_SIGNATURE"
+"""The ``details`` of every signature refusal, unknown key ids included, unless verbose."""
 
 _PSS_AUTO = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 _SHA256 = hashes.SHA256()
@@ -95,11 +101,12 @@ class Authenticator:
     """Verifies signed requests; caches public keys by key id."""
 
     def __init__(self, accounts: Accounts, clock: Clock, past_tolerance_ms: int,
-                 future_tolerance_ms: int) -> None:
+                 future_tolerance_ms: int, *, verbose: bool = False) -> None:
         self.accounts = accounts
         self.clock = clock
         self.past_ms = past_tolerance_ms
         self.future_ms = future_tolerance_ms
+        self.verbose = verbose
         self._cache: dict[str, Credential] = {}
 
     def clear(self) -> None:
@@ -160,15 +167,19 @@ class Authenticator:
             )
         credential = await self.credential(key_id)
         if credential is None:
-            raise Unauthorized("NOT_FOUND")
+            raise Unauthorized("NOT_FOUND") if self.verbose else Unauthorized(BAD_SIGNATURE)
         try:
             signature = base64.b64decode(signature_text, validate=True)
         except (binascii.Error, ValueError) as exc:
+            if not self.verbose:
+                raise Unauthorized(BAD_SIGNATURE) from None
             raise Unauthorized(
-                "INCORRECT_API_KEY_SIGNATURE: KALSHI-ACCESS-SIGNATURE is not standard base64"
+                f"{BAD_SIGNATURE}: KALSHI-ACCESS-SIGNATURE is not standard base64"
             ) from exc
         message = f"{timestamp}{method}{raw_path}".encode()
         if not verify(credential.public_key, signature, message, credential.is_rsa):
+            if not self.verbose:
+                raise Unauthorized(BAD_SIGNATURE)
             raise Unauthorized(_diagnose(credential.public_key, signature, timestamp, method,
                                          raw_path, query))
         return credential.actor
@@ -178,7 +189,7 @@ def _diagnose(public_key: PublicKey, signature: bytes, timestamp: str, method: s
               path: str, query: str) -> str:
     """Explain a bad signature by trying the messages people sign by mistake."""
     expected = f"{timestamp}{method}{path}"
-    base = f"INCORRECT_API_KEY_SIGNATURE: sign the string {expected!r} (timestamp + METHOD + path)"
+    base = f"{BAD_SIGNATURE}: sign the string {expected!r} (timestamp + METHOD + path)"
     candidates: list[tuple[str, str]] = []
     if query:
         candidates.append((f"{expected}?{query}", "you included the query string; leave it out"))

@@ -52,7 +52,9 @@ def error_body(error: SandboxError) -> dict[str, Any]:
     if error.shape is ErrorShape.RATE_LIMIT:
         return {"error": "too many requests"}
     if error.shape is ErrorShape.BARE:
-        return {"msg": error.details or error.message}
+        # Kalshi's bare ``msg``, with the ``code`` every error carries since 2026-08-06.
+        text = error.details or error.message
+        return {"code": error.code, "message": error.message, "details": text, "msg": text}
     inner: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         inner["details"] = error.details

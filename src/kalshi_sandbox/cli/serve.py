@@ -29,6 +29,11 @@ def serve(
     clock_start: Annotated[str | None, _opt("clock_start")] = None,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Do not seed demo data.")] = False,
     admin_token: Annotated[str | None, _opt("admin_token")] = None,
+    allowed_hosts: Annotated[str | None, _opt("allowed_hosts")] = None,
+    forwarded_allow_ips: Annotated[str | None, _opt("forwarded_allow_ips")] = None,
+    verbose_auth: Annotated[bool, typer.Option("--verbose-auth",
+                                               help=help_for("verbose_auth"))] = False,
+    max_body_bytes: Annotated[int | None, _opt("max_body_bytes")] = None,
     makers: Annotated[int | None, _opt("makers")] = None,
     requesters: Annotated[int | None, _opt("requesters")] = None,
     requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
@@ -41,7 +46,7 @@ def serve(
     import uvicorn
 
     from kalshi_sandbox.api.ws.protocol import KalshiWebSocketProtocol
-    from kalshi_sandbox.bootstrap import Sandbox, build
+    from kalshi_sandbox.bootstrap import Sandbox, build, server_options
 
     try:
         settings = Settings.from_env().replace(
@@ -52,6 +57,8 @@ def serve(
             admin_token=admin_token, log_level=log_level, makers=makers,
             requesters=requesters, requester_interval=requester_interval,
             rate_limit=rate_limit, seed=False if no_seed else None,
+            allowed_hosts=allowed_hosts, forwarded_allow_ips=forwarded_allow_ips,
+            verbose_auth=True if verbose_auth else None, max_body_bytes=max_body_bytes,
         )
         settings.validate()
     except ValueError as exc:
@@ -70,9 +77,7 @@ def serve(
     uvicorn.run(sandbox.app, host=settings.host, port=settings.port,
                 log_level=settings.log_level, access_log=access_log, lifespan="on",
                 loop="auto", http="auto", ws=KalshiWebSocketProtocol,
-                ws_ping_interval=settings.ws_ping_interval or None,
-                ws_ping_timeout=settings.ws_ping_timeout or None,
-                ws_per_message_deflate=settings.ws_compression)
+                **server_options(settings))
 
 
 def print_banner(box: Any) -> None:

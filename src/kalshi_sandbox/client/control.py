@@ -67,8 +67,12 @@ class ControlPlane:
              content_type: str | None = None) -> httpx.Response:
         """Send one request and return the response, whatever its status.
 
-        Raise ``ControlPlaneError`` (status 0) if the sandbox cannot be reached.
+        Raise ``ControlPlaneError`` (status 0) if the sandbox cannot be reached. A raw
+        ``content`` is sent as ``application/json`` unless ``content_type`` says otherwise:
+        the control plane refuses a body of any other type.
         """
+        if content is not None and content_type is None:
+            content_type = "application/json"
         headers = {"Content-Type": content_type} if content_type else None
         try:
             return self.http.request(method, path, json=body, params=params, content=content,

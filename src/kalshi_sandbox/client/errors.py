@@ -158,9 +158,9 @@ def parse_error_body(status_code: int, body: Any) -> tuple[str, str, str | None,
         if isinstance(inner, str):  # rate limit: {"error": "too many requests"}
             return inner.replace(" ", "_"), inner, None, None
         fields: Mapping[str, Any] = inner if isinstance(inner, Mapping) else body
-        if "msg" in fields and "code" not in fields:  # bare query-validation shape
+        if "msg" in fields:  # query validation: bare, or with the code beside it
             text = str(fields["msg"])
-            return fallback, text, text, None
+            return _text(fields.get("code")) or fallback, text, text, None
         code = _text(fields.get("code")) or fallback
         message = _text(fields.get("message")) or code
         return code, message, _text(fields.get("details")), _text(fields.get("service"))
@@ -227,6 +227,8 @@ def auth_hint(code: str, details: str | None, headers: httpx.Headers, method: st
         return (f"key id {key_id} is unknown to this server: sandbox, demo and production keys "
                 "are separate, so check that the environment (--env / base URL) matches the key")
     return (f"the signature did not verify. The client signed timestamp + {method!r} + "
-            f"{path!r} with RSA-PSS/SHA-256 (salt 32); the likeliest cause is a private key "
-            f"that does not belong to key id {key_id}. If a proxy rewrites the path, the "
-            "server sees a different path from the one signed.")
+            f"{path!r} with RSA-PSS/SHA-256 (salt 32); the likeliest causes are a private key "
+            f"that does not belong to key id {key_id}, or a key id this server does not know "
+            "(sandbox, demo and production keys are separate; a sandbox started with "
+            "--verbose-auth says which). If a proxy rewrites the path, the server sees a "
+            "different path from the one signed.")

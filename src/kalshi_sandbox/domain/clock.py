@@ -16,6 +16,17 @@ Instant = int
 
 MICROS = 1_000_000
 
+MIN_INSTANT: Instant = 0
+"""1970-01-01T00:00:00Z: the clock never reads earlier."""
+MAX_INSTANT: Instant = 253_402_300_800 * MICROS - 1
+"""9999-12-31T23:59:59.999999Z: the clock never reads later, so every instant has a four-digit
+year and fits the 48-bit millisecond field of the ids drawn from it."""
+
+
+def in_range(instant: Instant) -> bool:
+    """Return True if ``instant`` lies in the years 1970 to 9999, where the clock may be."""
+    return MIN_INSTANT <= instant <= MAX_INSTANT
+
 
 class Clock(Protocol):
     """A source of the current instant."""
@@ -51,7 +62,7 @@ class SystemClock:
         # After running faster, speed 1 keeps the lead it gained: time never jumps back.
         if self.speed == 1.0 and self._origin == self._origin_real:
             return real
-        return self._origin + int((real - self._origin_real) * self.speed)
+        return min(self._origin + int((real - self._origin_real) * self.speed), MAX_INSTANT)
 
     def set_speed(self, speed: float) -> None:
         """Change the speed factor without a jump in the current instant."""
@@ -82,6 +93,8 @@ class ManualClock:
         """Move the clock to ``instant``; moving backwards is an error."""
         if instant < self._now:
             raise ValueError("a manual clock cannot move backwards")
+        if instant > MAX_INSTANT:
+            raise ValueError("a manual clock cannot move past the year 9999")
         self._now = instant
 
     def rewind(self, instant: Instant) -> None:

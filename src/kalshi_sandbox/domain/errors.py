@@ -1,9 +1,10 @@
 """The sandbox's error hierarchy; each class carries Kalshi's wire code and HTTP status.
 
 One handler in the API layer renders any ``SandboxError`` in the body shape Kalshi uses for
-that kind of failure (docs/behaviour.md, "Wire"): nested ``{"error": {...}}`` for business and auth
-errors, flat ``{"code", "message", "details"}`` for undecodable JSON, bare ``{"msg"}`` for
-query-parameter validation, and ``{"error": "too many requests"}`` for rate limiting.
+that kind of failure (docs/behaviour.md, "Wire"): nested ``{"error": {...}}`` for business and
+auth errors, flat ``{"code", "message", "details"}`` for undecodable JSON, the same with
+Kalshi's ``msg`` beside it for query-parameter validation, and ``{"error": "too many
+requests"}`` for rate limiting.
 """
 
 from __future__ import annotations
@@ -60,7 +61,12 @@ class BadRequest(SandboxError):
 
 
 class QueryValidationError(SandboxError):
-    """A query parameter out of range or of the wrong type (Kalshi's bare ``msg`` shape)."""
+    """A query parameter out of range or of the wrong type.
+
+    Kalshi answers these with a bare ``{"msg"}``; since 2026-08-06 every Kalshi error carries
+    a ``code`` (https://docs.kalshi.com/changelog), so the body is the flat shape with ``msg``
+    kept beside it (docs/behaviour.md, "Wire").
+    """
 
     status = 400
     code = "bad_request"
@@ -158,6 +164,22 @@ class MethodNotAllowed(SandboxError):
     status = 405
     code = "method_not_allowed"
     default_message = "method not allowed"
+
+
+class PayloadTooLarge(SandboxError):
+    """The request's body is larger than the server accepts (``max_body_bytes``)."""
+
+    status = 413
+    code = "payload_too_large"
+    default_message = "payload too large"
+
+
+class UnsupportedMediaType(SandboxError):
+    """A control-plane body that is not declared ``application/json``."""
+
+    status = 415
+    code = "invalid_content_type"
+    default_message = "invalid content type"
 
 
 class RateLimited(SandboxError):

@@ -8,9 +8,14 @@ Installed with the package (entry point ``pytest11``), so any test can ask for i
 
 By default the sandbox runs in this process (a thread serving a free port) with a manual
 clock, and every test starts from a wiped sandbox with fresh accounts and markets. Servers are
-shared by tests that ask for the same settings and reset between them. ``--kalshi-sandbox-url``
-(or ``KALSHI_SANDBOX_URL``, or ``@pytest.mark.kalshi_sandbox(url=...)``) sends the same tests
-to a running sandbox instead, which each test resets.
+shared by tests that ask for the same settings and reset between them.
+
+Tests go to a running sandbox only when asked in so many words: ``--kalshi-sandbox-url``,
+``KALSHI_SANDBOX_TEST_URL`` or ``@pytest.mark.kalshi_sandbox(url=...)`` (never
+``KALSHI_SANDBOX_URL``, which the CLI reads to find a developer's own sandbox). Each test
+resets that sandbox, which wipes it, so the fixture also wants leave to do that:
+``--kalshi-sandbox-allow-reset``, ``KALSHI_SANDBOX_TEST_ALLOW_RESET=1`` or the marker's
+``allow_reset=True``; without it the test errors and the sandbox is left alone.
 
 ``@pytest.mark.kalshi_sandbox(confirm_window=5, clock="system", clock_speed=10)`` configures
 the in-process sandbox with any setting of :class:`~kalshi_sandbox.settings.Settings`.
@@ -37,10 +42,11 @@ if TYPE_CHECKING:
 # The plugin loads with every pytest run in an environment that has the package installed:
 # the sandbox's modules are imported only when a test asks for the fixture.
 
-URL_ENV = "KALSHI_SANDBOX_URL"
-TOKEN_ENV = "KALSHI_SANDBOX_ADMIN_TOKEN"
+URL_ENV = "KALSHI_SANDBOX_TEST_URL"
+TOKEN_ENV = "KALSHI_SANDBOX_TEST_ADMIN_TOKEN"
+ALLOW_RESET_ENV = "KALSHI_SANDBOX_TEST_ALLOW_RESET"
 MARKER = "kalshi_sandbox"
-FIXTURE_OPTIONS = frozenset({"url", "balance"})
+FIXTURE_OPTIONS = frozenset({"url", "balance", "allow_reset"})
 """Marker arguments that are not server settings."""
 FIXED_SETTINGS = frozenset({"host", "port", "data_dir", "db", "seed"})
 """Settings the fixture chooses itself."""
@@ -55,7 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kalshi-sandbox-url", dest="kalshi_sandbox_url", default=None,
                     metavar="URL",
                     help=f"run kalshi_sandbox tests against the sandbox at URL (reset before "
-                         f"each test) instead of one in-process; default ${URL_ENV}")
+                         f"each test, with --kalshi-sandbox-allow-reset) instead of one "
+                         f"in-process; default ${URL_ENV}")
+    group.addoption("--kalshi-sandbox-allow-reset", dest="kalshi_sandbox_allow_reset",
+                    action="store_true", default=False,
+                    help=f"let the fixture wipe the sandbox at --kalshi-sandbox-url before "
+                         f"each test (or ${ALLOW_RESET_ENV}=1)")
     group.addoption("--kalshi-sandbox-admin-token", dest="kalshi_sandbox_admin_token",
                     default=None, metavar="TOKEN",
                     help=f"control-plane token of that sandbox; default ${TOKEN_ENV}")
@@ -64,9 +75,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(url=None, balance=None, **settings): point the kalshi_sandbox fixture at "
-        "the sandbox at url, or configure the in-process one with kalshi-sandbox settings "
-        "(confirm_window=5, clock='system', clock_speed=10, ...)")
+        f"{MARKER}(url=None, allow_reset=False, balance=None, **settings): point the "
+        "kalshi_sandbox fixture at the sandbox at url (which it may wipe with allow_reset), "
+        "or configure the in-process one with kalshi-sandbox settings (confirm_window=5, "
+        "clock='system', clock_speed=10, ...)")
 
 
 class ServerPool:
@@ -119,13 +131,23 @@ def server_settings(options: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(settings.keys() - known)
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}: unknown option(s) "
-                                f"{', '.join(unknown)}; use url, balance or a kalshi-sandbox "
-                                "setting (confirm_window, clock, clock_speed, ...)")
+                                f"{', '.join(unknown)}; use url, allow_reset, balance or a "
+                                "kalshi-sandbox setting (confirm_window, clock, clock_speed, "
+                                "...)")
     fixed = sorted(settings.keys() & FIXED_SETTINGS)
     if fixed:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}: {', '.join(fixed)} is chosen by "
                                 "the fixture")
     return settings
+
+
+def reset_allowed(request: pytest.FixtureRequest, options: dict[str, Any]) -> bool:
+    """Return True if the test run may wipe an external sandbox."""
+    if "allow_reset" in options:
+        return options["allow_reset"] is True
+    if request.config.getoption("kalshi_sandbox_allow_reset"):
+        return True
+    return os.environ.get(ALLOW_RESET_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +172,9 @@ def kalshi_sandbox(request: pytest.FixtureRequest, kalshi_sandbox_servers: Serve
     """A wiped sandbox with ready accounts ``requester`` and ``maker`` and two markets.
 
     In-process with a manual clock unless a URL is given (marker ``url=``,
-    ``--kalshi-sandbox-url`` or ``KALSHI_SANDBOX_URL``).
+    ``--kalshi-sandbox-url`` or ``KALSHI_SANDBOX_TEST_URL``), which it wipes only when
+    allowed to (``allow_reset=True``, ``--kalshi-sandbox-allow-reset`` or
+    ``KALSHI_SANDBOX_TEST_ALLOW_RESET=1``).
     """
     from kalshi_sandbox.testing.sandbox import KalshiSandbox
 
@@ -167,6 +191,12 @@ def kalshi_sandbox(request: pytest.FixtureRequest, kalshi_sandbox_servers: Serve
             raise pytest.UsageError(
                 f"@pytest.mark.{MARKER}: {', '.join(sorted(settings))} configure an "
                 f"in-process sandbox; the sandbox at {url} keeps its own settings")
+        if not reset_allowed(request, options):
+            raise pytest.UsageError(
+                f"kalshi_sandbox: the sandbox at {url} was not started by this test run, and "
+                "the fixture wipes the sandbox before every test. If its data may be lost, "
+                f"pass --kalshi-sandbox-allow-reset (or set {ALLOW_RESET_ENV}=1, or mark the "
+                f"test @pytest.mark.{MARKER}(url=..., allow_reset=True))")
     else:
         server, own = kalshi_sandbox_servers.get(settings)
         url = server.base_url

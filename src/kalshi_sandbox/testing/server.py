@@ -94,16 +94,14 @@ class SandboxServer:
         import uvicorn
 
         from kalshi_sandbox.api.ws.protocol import KalshiWebSocketProtocol
-        from kalshi_sandbox.bootstrap import build
+        from kalshi_sandbox.bootstrap import build, server_options
 
         settings = self.settings
         sandbox = build(settings)
         config = uvicorn.Config(
             sandbox.app, host=settings.host, port=settings.port, lifespan="on",
             loop="asyncio", http="auto", ws=KalshiWebSocketProtocol,
-            ws_ping_interval=settings.ws_ping_interval or None,
-            ws_ping_timeout=settings.ws_ping_timeout or None,
-            ws_per_message_deflate=settings.ws_compression,
+            **server_options(settings),
             # The host process owns logging (pytest captures it): configure nothing.
             log_config=None, log_level=settings.log_level, access_log=False,
             timeout_graceful_shutdown=1,

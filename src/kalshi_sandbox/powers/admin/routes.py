@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kalshi_sandbox.api.http import json_response, read_json
+from kalshi_sandbox.api.http import json_response
 from kalshi_sandbox.api.render import render_bucket_limit, render_market
 from kalshi_sandbox.api.requests import Body
-from kalshi_sandbox.domain.clock import Clock, format_instant, parse_instant
+from kalshi_sandbox.domain.clock import Clock, format_instant, in_range, parse_instant
 from kalshi_sandbox.domain.errors import InvalidParameters
 from kalshi_sandbox.domain.limits import MICRO_TOKENS, Bucket
 from kalshi_sandbox.domain.market import MarketStatus, PriceRange
@@ -26,6 +26,7 @@ from kalshi_sandbox.exchange.markets import Markets, MarketSpec
 from kalshi_sandbox.exchange.ratelimits import RateLimits, parse_tier
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.powers.admin.service import Admin
+from kalshi_sandbox.powers.bounds import read_control_json
 from kalshi_sandbox.powers.guard import CONTROL_PREFIX, Handler
 
 Guard = Callable[[Handler], Handler]
@@ -87,7 +88,8 @@ class AdminApi:
     # Accounts -------------------------------------------------------------------------------
 
     async def create_account(self, request: Request) -> Response:
-        body = Body(await read_json(request, "CreateAccountRequest"), "CreateAccountRequest")
+        body = Body(
+            await read_control_json(request, "CreateAccountRequest"), "CreateAccountRequest")
         balance_text = body.string("balance_dollars")
         tier = body.string("usage_tier")
         if tier is not None:
@@ -128,13 +130,15 @@ class AdminApi:
         return json_response(render_limits(self.limits, view.account.user_id))
 
     async def set_limits(self, request: Request) -> Response:
-        body = Body(await read_json(request, "SetLimitsRequest"), "SetLimitsRequest")
+        body = Body(
+            await read_control_json(request, "SetLimitsRequest"), "SetLimitsRequest")
         user_id = request.path_params["user_id"]
         await self.limits.set_tier(user_id, body.required_string("usage_tier"))
         return json_response(render_limits(self.limits, user_id))
 
     async def add_key(self, request: Request) -> Response:
-        body = Body(await read_json(request, "AddKeyRequest", allow_empty=True), "AddKeyRequest")
+        body = Body(await read_control_json(request, "AddKeyRequest", allow_empty=True),
+                    "AddKeyRequest")
         key, private = await self.accounts.add_key(request.path_params["user_id"],
                                                 body.string("public_key_pem"))
         data: dict[str, Any] = {"key_id": key.key_id, "user_id": key.user_id}
@@ -143,7 +147,8 @@ class AdminApi:
         return json_response(data, 201)
 
     async def set_balance(self, request: Request) -> Response:
-        body = Body(await read_json(request, "SetBalanceRequest"), "SetBalanceRequest")
+        body = Body(
+            await read_control_json(request, "SetBalanceRequest"), "SetBalanceRequest")
         micros = parse_dollars(body.required_string("balance_dollars"), what="balance_dollars")
         subaccount = body.integer("subaccount") or 0
         await self.accounts.set_balance(request.path_params["user_id"], micros, subaccount)
@@ -153,7 +158,7 @@ class AdminApi:
     # Markets --------------------------------------------------------------------------------
 
     async def create_market(self, request: Request) -> Response:
-        data = await read_json(request, "CreateMarketRequest")
+        data = await read_control_json(request, "CreateMarketRequest")
         body = Body(data, "CreateMarketRequest")
         status = body.string("status")
         ranges = data.get("price_ranges")
@@ -177,7 +182,8 @@ class AdminApi:
         return json_response({"markets": [_market(m) for m in await self.markets.list_markets()]})
 
     async def update_market(self, request: Request) -> Response:
-        body = Body(await read_json(request, "UpdateMarketRequest"), "UpdateMarketRequest")
+        body = Body(
+            await read_control_json(request, "UpdateMarketRequest"), "UpdateMarketRequest")
         status = body.string("status")
         market = await self.markets.update_market(
             request.path_params["ticker"],
@@ -190,7 +196,7 @@ class AdminApi:
     # Reset ----------------------------------------------------------------------------------
 
     async def reset(self, request: Request) -> Response:
-        data = await read_json(request, "ResetRequest", allow_empty=True)
+        data = await read_control_json(request, "ResetRequest", allow_empty=True)
         seed = data.get("seed", False)
         if not isinstance(seed, bool):
             raise InvalidParameters("seed must be a boolean")
@@ -237,13 +243,16 @@ def _market_status(text: str) -> MarketStatus:
 
 
 def parse_instant_field(text: str | None) -> int | None:
-    """Parse an optional RFC 3339 field of a control-plane body."""
+    """Parse an optional RFC 3339 field of a control-plane body, in the years 1970-9999."""
     if text is None:
         return None
     try:
-        return parse_instant(text)
-    except ValueError:
+        instant = parse_instant(text)
+    except (ValueError, OverflowError):
         raise InvalidParameters(f"{text!r} is not an RFC 3339 timestamp") from None
+    if not in_range(instant):
+        raise InvalidParameters(f"{text!r} is outside the years 1970 to 9999 (UTC)")
+    return instant
 
 
 def _ranges(value: Any) -> tuple[PriceRange, ...]:

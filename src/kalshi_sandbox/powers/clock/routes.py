@@ -3,8 +3,10 @@ the system clock.
 
 * ``GET /sandbox/v1/clock``: the mode, the instant, the next timer and how many are pending.
 * ``POST /sandbox/v1/clock/advance`` ``{"seconds"}`` or ``{"to"}``: move a manual clock,
-  firing every timer that falls due, in order, each at its own instant.
-* ``POST /sandbox/v1/clock/speed`` ``{"speed"}``: run the system clock faster.
+  firing every timer that falls due, in order, each at its own instant; never past
+  9999-12-31T23:59:59.999999Z.
+* ``POST /sandbox/v1/clock/speed`` ``{"speed"}``: run the system clock faster (0.001 to
+  1000 times real time).
 """
 
 from __future__ import annotations
@@ -16,13 +18,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kalshi_sandbox.api.http import json_response, read_json
-from kalshi_sandbox.domain.clock import MICROS, Clock, ManualClock, SystemClock, format_instant
+from kalshi_sandbox.api.http import json_response
+from kalshi_sandbox.domain.clock import (
+    MAX_INSTANT,
+    MICROS,
+    Clock,
+    ManualClock,
+    SystemClock,
+    format_instant,
+)
 from kalshi_sandbox.domain.errors import InvalidParameters
 from kalshi_sandbox.domain.money import parse_price
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.powers.admin.routes import parse_instant_field
+from kalshi_sandbox.powers.bounds import read_control_json
 from kalshi_sandbox.powers.guard import CONTROL_PREFIX, Handler
+from kalshi_sandbox.settings import MAX_CLOCK_SPEED, MIN_CLOCK_SPEED
 
 Guard = Callable[[Handler], Handler]
 """Wraps a handler in the control plane's check (powers/guard.py)."""
@@ -58,7 +69,7 @@ class ClockApi:
         if not isinstance(clock, ManualClock):
             raise InvalidParameters("the clock is not manual; start the server with "
                                     "--clock manual to advance it")
-        data = await read_json(request, "AdvanceClockRequest")
+        data = await read_control_json(request, "AdvanceClockRequest")
         seconds, to = data.get("seconds"), data.get("to")
         if (seconds is None) == (to is None):
             raise InvalidParameters("give exactly one of seconds or to")
@@ -73,6 +84,8 @@ class ClockApi:
             target = parse_instant_field(to) or 0
             if target < clock.now():
                 raise InvalidParameters("the clock cannot move backwards")
+        if target > MAX_INSTANT:
+            raise InvalidParameters(f"the clock cannot move past {format_instant(MAX_INSTANT)}")
         fired = await self.scheduler.advance_to(target)
         return json_response({**self._clock_state(), "fired_timers": fired})
 
@@ -80,10 +93,12 @@ class ClockApi:
         clock = self.clock
         if not isinstance(clock, SystemClock):
             raise InvalidParameters("the speed factor applies to the system clock only")
-        data = await read_json(request, "ClockSpeedRequest")
+        data = await read_control_json(request, "ClockSpeedRequest")
         speed = data.get("speed")
-        if isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0:
-            raise InvalidParameters("speed must be a positive number")
+        if (isinstance(speed, bool) or not isinstance(speed, int | float)
+                or not MIN_CLOCK_SPEED <= speed <= MAX_CLOCK_SPEED):
+            raise InvalidParameters(f"speed must be a number from {MIN_CLOCK_SPEED:g} to "
+                                    f"{MAX_CLOCK_SPEED:g}")
         clock.set_speed(float(speed))
         self.scheduler.add(())
         return json_response(self._clock_state())

@@ -117,7 +117,10 @@ def _seconds(value: Any, name: str, *, minimum: int = 0) -> int:
         raise InvalidParameters(f"{name} must be a number of seconds, got {value!r}") from None
     if not decimal.is_finite():
         raise InvalidParameters(f"{name} must be a finite number of seconds")
-    micros = int((decimal * MICROS).to_integral_value(ROUND_HALF_UP))
+    # Compared before it becomes an int: "1e999999999" is a Decimal in a few bytes and an
+    # int of a billion digits.
+    in_bounds = decimal.copy_abs() <= MAX_DELAY // MICROS
+    micros = int((decimal * MICROS).to_integral_value(ROUND_HALF_UP)) if in_bounds else -1
     if micros < minimum or micros > MAX_DELAY:
         low = format_seconds(minimum)
         raise InvalidParameters(f"{name} must be between {low} and {MAX_DELAY // MICROS} "
@@ -173,6 +176,8 @@ def _seed(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidParameters("seed must be an integer or null")
+    if not -(2**63) <= value < 2**63:
+        raise InvalidParameters("seed must fit in 64 bits")
     return value
 
 

@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kalshi_sandbox.api.http import empty_response, json_response, read_json
+from kalshi_sandbox.api.http import empty_response, json_response
 from kalshi_sandbox.api.requests import Body
 from kalshi_sandbox.domain.errors import InvalidParameters
 from kalshi_sandbox.domain.money import parse_count
+from kalshi_sandbox.powers.bounds import read_control_json
 from kalshi_sandbox.powers.counterparties.config import MAKER, REQUESTER
 from kalshi_sandbox.powers.counterparties.runner import Counterparties
 
@@ -36,11 +37,11 @@ class CounterpartiesApi:
         self.guard = guard
 
     async def create_maker(self, request: Request) -> Response:
-        data = await read_json(request, "CreateMakerRequest")
+        data = await read_control_json(request, "CreateMakerRequest")
         return json_response(await self.counterparties.add(MAKER, data), 201)
 
     async def create_requester(self, request: Request) -> Response:
-        data = await read_json(request, "CreateRequesterRequest")
+        data = await read_control_json(request, "CreateRequesterRequest")
         return json_response(await self.counterparties.add(REQUESTER, data), 201)
 
     async def list_all(self, request: Request) -> Response:
@@ -50,7 +51,7 @@ class CounterpartiesApi:
         return json_response(self.counterparties.describe(request.path_params["name"]))
 
     async def update(self, request: Request) -> Response:
-        data = await read_json(request, "UpdateCounterpartyRequest")
+        data = await read_control_json(request, "UpdateCounterpartyRequest")
         return json_response(await self.counterparties.update(request.path_params["name"],
                                                               data))
 
@@ -59,7 +60,7 @@ class CounterpartiesApi:
         return empty_response()
 
     async def create_rfq(self, request: Request) -> Response:
-        body = Body(await read_json(request, "RequesterRfqRequest", allow_empty=True),
+        body = Body(await read_control_json(request, "RequesterRfqRequest", allow_empty=True),
                     "RequesterRfqRequest")
         market = body.string("market")
         contracts = _contracts(body.data.get("contracts"))

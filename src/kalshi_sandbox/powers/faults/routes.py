@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kalshi_sandbox.api.http import empty_response, json_response, read_json
+from kalshi_sandbox.api.http import empty_response, json_response
 from kalshi_sandbox.domain.errors import NotFound
+from kalshi_sandbox.powers.bounds import read_control_json
 from kalshi_sandbox.powers.faults.registry import FaultRegistry
 from kalshi_sandbox.powers.faults.rules import parse_rule
 
@@ -31,7 +32,7 @@ class FaultsApi:
         self.guard = guard
 
     async def add(self, request: Request) -> Response:
-        spec = parse_rule(await read_json(request, "FaultRule"))
+        spec = parse_rule(await read_control_json(request, "FaultRule"))
         rule = await self.registry.add(spec)
         return json_response(rule.render(), 201)
 

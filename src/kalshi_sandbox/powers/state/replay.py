@@ -109,16 +109,20 @@ class Replayer:
         result = ReplayResult(len(entries))
         _gaps(entries, result)
         clock = self.clock
-        if isinstance(clock, ManualClock):
-            first = next((i for i in map(_instant, entries) if i is not None), None)
-            if first is not None:
-                # Nothing is stored yet, so nothing can disagree with an earlier instant.
-                clock.rewind(first)
-                await self.scheduler.advance_to(first)
-        # The replay's own clock moves are no request's: the timers they fire are the clock's.
+        # The replay's own clock moves are no request's: the timers they fire are the clock's,
+        # and the replay request itself changes nothing of its own (its requests are
+        # journaled one by one).
         undo_record = set_record(None)
-        self.journal.expect_timers(entries)
         try:
+            if isinstance(clock, ManualClock):
+                # The earliest instant, not the first entry's: a replay request is journaled
+                # at its arrival, before the earlier instants of the entries it replayed.
+                first = min((i for i in map(_instant, entries) if i is not None), default=None)
+                if first is not None:
+                    # Nothing is stored yet, so nothing can disagree with an earlier instant.
+                    clock.rewind(first)
+                    await self.scheduler.advance_to(first)
+            self.journal.expect_timers(entries)
             for entry in entries:
                 kind = entry.get("type")
                 if kind == "request":
