@@ -91,6 +91,30 @@ def check_funds(position: Position, balance: int, side: Side, yes_price: int, co
     return needed if needed > balance else None
 
 
+# Book trades -----------------------------------------------------------------------------
+
+
+def match_legs(taker: Order, maker_user_id: str, maker_subaccount: int,
+               rules: Rules) -> tuple[Leg, Leg]:
+    """Return the legs of a book trade: the incoming order (taker), then the resting one."""
+    return (Leg(taker.user_id, taker.subaccount, taker.side, rules.taker_fee_bps, True),
+            Leg(maker_user_id, maker_subaccount, taker.side.opposite, rules.maker_fee_bps,
+                False))
+
+
+def trade_fills(settled: Sequence[Settled], order_ids: Sequence[str], ticker: str,
+                yes_price: int, count: int, ids: Ids, now: Instant, *,
+                block_trade: bool = False) -> list[Fill]:
+    """Return one fill per party of a settled trade; the fills share one trade id."""
+    trade_id = ids.new()
+    return [Fill(fill_id=ids.new(), trade_id=trade_id, order_id=order_id,
+                 user_id=result.leg.user_id, subaccount=result.leg.subaccount, ticker=ticker,
+                 side=result.leg.side, yes_price=yes_price, count=count,
+                 is_taker=result.leg.is_taker, fee=result.fee, created_ts=now,
+                 is_block_trade=block_trade)
+            for result, order_id in zip(settled, order_ids, strict=True)]
+
+
 # RFQ executions --------------------------------------------------------------------------
 
 
@@ -163,7 +187,9 @@ __all__ = [
     "Settled",
     "check_funds",
     "execute_quote",
+    "match_legs",
     "open_interest_change",
     "quote_legs",
     "settle",
+    "trade_fills",
 ]
