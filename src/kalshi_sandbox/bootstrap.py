@@ -220,6 +220,7 @@ class Sandbox:
         """Bring every part's memory in line with a replaced state: the exchange's first
         (timers, cached keys, rate-limit tiers), then each power's."""
         await self.restore_timers()
+        self.exchange.books.forget()
         self.authenticator.clear()
         await self.limits.load()
         for power in self.powers:

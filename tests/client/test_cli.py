@@ -315,7 +315,8 @@ def test_watch_piped_prints_one_line_per_event(control: Control, requester: Acco
 
 def test_watch_streams_the_private_channels_it_is_given(
         control: Control, requester: Account, maker: Account) -> None:
-    process = _watch(control, maker, "--channel", "fill", "--channel", "user_orders",
+    # The requester's order trades at once: one user_order, one fill.
+    process = _watch(control, requester, "--channel", "fill", "--channel", "user_orders",
                      "--count", "2")
     try:
         lines = Lines(process)
@@ -332,8 +333,8 @@ def test_watch_streams_the_private_channels_it_is_given(
         assert process.wait(timeout=20) == 0
     finally:
         _stop(process)
-    order_id = _run(control, maker, "quote", "get", quote_id, "--rfq",
-                    rfq_id)["quote"]["creator_order_id"]
+    order_id = _run(control, requester, "quote", "get", quote_id, "--rfq",
+                    rfq_id)["quote"]["rfq_creator_order_id"]
     assert order_line.startswith(
         f"seq=1  type=user_order  market={MARKET}  quote=order {order_id}  size=5.00")
     assert fill_line.startswith(

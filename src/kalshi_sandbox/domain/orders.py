@@ -202,7 +202,7 @@ class OrderGroup:
     subaccount: int
     contracts_limit: int
     triggered: bool
-    window: str
+    matches: str
     """Matched contracts in the window: ``instant:count`` pairs joined by commas."""
     created_ts: Instant
     updated_ts: Instant
@@ -210,7 +210,7 @@ class OrderGroup:
     def matched(self, now: Instant) -> list[tuple[Instant, int]]:
         """Return the (instant, contracts) matches still inside the window at ``now``."""
         entries = []
-        for item in filter(None, self.window.split(",")):
+        for item in filter(None, self.matches.split(",")):
             at, count = item.split(":")
             if int(at) > now - GROUP_WINDOW:
                 entries.append((int(at), int(count)))
@@ -224,13 +224,13 @@ class OrderGroup:
         """Return the group after ``count`` more contracts matched; trigger past the limit."""
         entries = [*self.matched(now), (now, count)]
         total = sum(c for _, c in entries)
-        return _group_changed(self, window=",".join(f"{a}:{c}" for a, c in entries),
+        return _group_changed(self, matches=",".join(f"{a}:{c}" for a, c in entries),
                               triggered=self.triggered or total > self.contracts_limit,
                               updated_ts=now)
 
     def reset(self, now: Instant) -> OrderGroup:
         """Return the group active again with an empty window."""
-        return _group_changed(self, triggered=False, window="", updated_ts=now)
+        return _group_changed(self, triggered=False, matches="", updated_ts=now)
 
     def trigger(self, now: Instant) -> OrderGroup:
         """Return the group triggered."""

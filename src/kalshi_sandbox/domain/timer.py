@@ -17,6 +17,8 @@ class TimerKind(StrEnum):
     """Execute a confirmed quote."""
     RFQ_EXPIRY = "rfq_expiry"
     """Close an RFQ whose time to live ran out."""
+    ORDER_EXPIRY = "order_expiry"
+    """Cancel a resting order whose expiration time came."""
     REACTION = "counterparty"
     """A built-in counterparty's next action; kept in memory only, never stored."""
 
