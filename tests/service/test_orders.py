@@ -162,11 +162,14 @@ async def test_a_failed_transaction_leaves_the_book_as_the_rows_say(harness: Har
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom):
+    async def take_then_fail() -> None:
         async with harness.exchange.work() as w:
             book = await harness.exchange.books.open(w, MARKET)
             book.apply(book.plan(Side.NO, 5_000, 100, bob.user_id))
             raise Boom
+
+    with pytest.raises(Boom):
+        await take_then_fail()
     filled = await orders.create_order(bob, ask(5_000, 100, IOC))
     assert filled.fill_count == 100
 
