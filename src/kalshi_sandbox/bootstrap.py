@@ -28,6 +28,8 @@ from kalshi_sandbox.api.http import (
     sandbox_error_handler,
     use_route_table,
 )
+from kalshi_sandbox.api.marketdata import MarketDataApi
+from kalshi_sandbox.api.orders import OrdersApi
 from kalshi_sandbox.api.routes import TradeApi
 from kalshi_sandbox.api.ws import WebSocketApi
 from kalshi_sandbox.domain.clock import MICROS, Clock, ManualClock, SystemClock, parse_instant
@@ -40,6 +42,7 @@ from kalshi_sandbox.exchange.bus import Hub
 from kalshi_sandbox.exchange.engine import Exchange
 from kalshi_sandbox.exchange.ids import IdGenerator
 from kalshi_sandbox.exchange.markets import Markets
+from kalshi_sandbox.exchange.orders import Orders
 from kalshi_sandbox.exchange.ports import Store
 from kalshi_sandbox.exchange.ratelimits import RateLimits
 from kalshi_sandbox.exchange.scheduler import Scheduler
@@ -176,6 +179,7 @@ class Sandbox:
         """Open the database, restore timers, seed if empty, and start firing timers."""
         _collector.tune()
         await self.store.open()
+        await self.exchange.marketdata.load()
         await self.journal.open()
         await self.keeper.restore()
         await self.limits.load()
@@ -221,6 +225,7 @@ class Sandbox:
         (timers, cached keys, rate-limit tiers), then each power's."""
         await self.restore_timers()
         self.exchange.books.forget()
+        await self.exchange.marketdata.load()
         self.authenticator.clear()
         await self.limits.load()
         for power in self.powers:
@@ -260,6 +265,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     hub.subscribe(journal.listen)
     exchange = Exchange(store, clock, hub, rules_from(settings),
                         JournalIds(ids or IdGenerator(clock=clock)))
+    # Before the WebSocket's listener: a ticker message reads the view this batch updated.
+    hub.subscribe(exchange.marketdata.listen)
     accounts = Accounts(exchange)
     accounts.generate_key_pair = journal.key_pairs(accounts.generate_key_pair)
     markets = Markets(exchange)
@@ -324,6 +331,9 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
             await sandbox.stop()
 
     trade = TradeApi(exchange, authenticator, settings, limits)
+    orders = Orders(exchange)
+    trade.extensions += [OrdersApi(trade, orders).endpoints,
+                         MarketDataApi(trade).endpoints]
     handlers: dict[Any, Any] = {
         SandboxError: sandbox_error_handler,
         HTTPException: http_error_handler,
@@ -348,6 +358,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     # A replay sends its requests through the same routes, journaled, with no faults and no
     # rate limits: it sends only requests that succeeded, faster than they first came.
     unlimited = TradeApi(exchange, authenticator, settings, limits, enforce=False)
+    unlimited.extensions += [OrdersApi(unlimited, orders).endpoints,
+                             MarketDataApi(unlimited).endpoints]
     replay_app = Starlette(routes=[*unlimited.routes(), *sandbox_routes],
                            exception_handlers=handlers)
     replay_app.router.redirect_slashes = False

@@ -113,6 +113,11 @@ class Settings:
         "limits nothing."
     )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    legacy_orders: str = _setting(
+        "gone", "Legacy /portfolio/orders writes: 'gone' answers Kalshi's 410 "
+        "deprecated_v1_order_endpoint (as production since June 2026), 'serve' serves them "
+        "for older clients (kalshi-python 3.2.0)."
+    )
 
     @property
     def database_path(self) -> Path:
@@ -166,6 +171,8 @@ class Settings:
         if self.rate_limit not in (*USAGE_TIERS, RATE_LIMIT_OFF):
             raise ValueError(f"rate_limit must be one of {', '.join(USAGE_TIERS)} or "
                              f"{RATE_LIMIT_OFF}")
+        if self.legacy_orders not in ("gone", "serve"):
+            raise ValueError("legacy_orders must be 'gone' or 'serve'")
         if not 1 <= self.port <= 65535 and self.port != 0:
             raise ValueError("port must be between 0 and 65535")
 

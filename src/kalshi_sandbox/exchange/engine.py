@@ -74,6 +74,7 @@ from kalshi_sandbox.exchange.commands import (
     CreateRfq,
 )
 from kalshi_sandbox.exchange.ids import IdGenerator
+from kalshi_sandbox.exchange.marketdata import MarketData
 from kalshi_sandbox.exchange.matching import Matcher
 from kalshi_sandbox.exchange.ports import Store, Transaction
 from kalshi_sandbox.exchange.reads import ALL, ExchangeReads
@@ -93,6 +94,7 @@ class Exchange(ExchangeReads):
         self.timers: TimerSink = NoTimers()
         self.books = Books()
         self.matcher = Matcher(self.books, self.ids, rules)
+        self.marketdata = MarketData(store)
 
     def work(self) -> UnitOfWorkScope:
         """Run a block as one transaction; hand its events and timers on after commit."""
