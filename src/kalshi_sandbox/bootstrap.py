@@ -312,6 +312,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
                         prepare_seed=seeder.prepare, seed=reseed, ready=counterparties.start)
     websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit,
                               faults=faults)
+    websockets.fanout.marketdata = exchange.marketdata
     sandbox_routes: list[BaseRoute] = [
         *websockets.routes(),
         *AdminApi(admin, accounts, markets, limits, scheduler, clock, guard,
