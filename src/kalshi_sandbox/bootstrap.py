@@ -58,6 +58,8 @@ from kalshi_sandbox.powers.faults.middleware import FaultMiddleware
 from kalshi_sandbox.powers.faults.registry import FaultRegistry
 from kalshi_sandbox.powers.faults.routes import FaultsApi
 from kalshi_sandbox.powers.guard import ControlGuard
+from kalshi_sandbox.powers.liquidity.routes import LiquidityApi
+from kalshi_sandbox.powers.liquidity.service import Liquidity
 from kalshi_sandbox.powers.state.journal import Journal, JournalIds
 from kalshi_sandbox.powers.state.middleware import (
     InProcess,
@@ -156,6 +158,7 @@ class Sandbox:
     faults: FaultRegistry
     counterparties: Counterparties
     snapshots: Snapshots
+    liquidity: Liquidity
     app: Starlette = field(init=False)
     on_ready: Callable[[Sandbox], None] | None = None
 
@@ -164,7 +167,7 @@ class Sandbox:
         """The powers that keep state in memory, in the order they reload."""
         # The journal before the counterparties: a reload that creates default
         # counterparties draws ids the new journal records.
-        return (self.keeper, self.journal, self.faults, self.counterparties)
+        return (self.keeper, self.journal, self.faults, self.counterparties, self.liquidity)
 
     @property
     def demo(self) -> list[DemoAccount]:
@@ -202,10 +205,15 @@ class Sandbox:
                 self.seeder.load()
         # After the timers are restored (which clears the scheduler) and the demo is seeded
         # (which looks for an empty database).
-        await self.journal.recorded("ready", self.counterparties.start)
+        await self.journal.recorded("ready", self.ready)
         self.scheduler.start()
         if self.on_ready is not None:
             self.on_ready(self)
+
+    async def ready(self) -> None:
+        """Start the powers that act on their own: counterparties, then liquidity makers."""
+        await self.counterparties.start()
+        await self.liquidity.start()
 
     async def stop(self) -> None:
         """Stop firing timers and close the database."""
@@ -275,6 +283,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         # Counterparties' delays share the exchange's scheduler, so they fire in order with it.
         if counterparties.owns(timer):
             await counterparties.fire(timer)
+        elif liquidity.owns(timer):
+            await liquidity.fire(timer)
         else:
             await exchange.fire(timer)
 
@@ -284,6 +294,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     counterparties = Counterparties(exchange, scheduler, Defaults(
         settings.makers, settings.requesters, round(settings.requester_interval * MICROS)))
     counterparties.listen(hub.subscribe)
+    orders = Orders(exchange)
+    liquidity = Liquidity(exchange, orders, scheduler, default=settings.liquidity)
     # Signature freshness is measured in real time: a manual or sped-up clock governs the
     # exchange's timers, not how old a client's wall-clock timestamp may be.
     authenticator = JournalAuthenticator(
@@ -302,14 +314,14 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     snapshots = Snapshots(store, clock)
     sandbox = Sandbox(settings, store, clock, hub, exchange, accounts, markets, admin,
                       scheduler, authenticator, limits, keeper, journal, seeder, faults,
-                      counterparties, snapshots)
+                      counterparties, snapshots, liquidity)
     admin.reload = snapshots.reload = sandbox.reload
 
     guard = ControlGuard(settings.admin_token)
     reseed = seeder.seed if settings.seed else None
     in_process = InProcess(_nowhere, settings.admin_token)
     replayer = Replayer(journal, store, clock, scheduler, accounts, fire_journaled, in_process,
-                        prepare_seed=seeder.prepare, seed=reseed, ready=counterparties.start)
+                        prepare_seed=seeder.prepare, seed=reseed, ready=sandbox.ready)
     websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit,
                               faults=faults)
     websockets.fanout.marketdata = exchange.marketdata
@@ -320,6 +332,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         *ClockApi(clock, scheduler, guard).routes(),
         *FaultsApi(faults, guard).routes(),
         *CounterpartiesApi(counterparties, guard).routes(),
+        *LiquidityApi(liquidity, guard).routes(),
         *StateApi(snapshots, journal, replayer, guard).routes(),
     ]
 
@@ -332,7 +345,6 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
             await sandbox.stop()
 
     trade = TradeApi(exchange, authenticator, settings, limits)
-    orders = Orders(exchange)
     trade.extensions += [OrdersApi(trade, orders).endpoints,
                          MarketDataApi(trade).endpoints]
     handlers: dict[Any, Any] = {

@@ -103,6 +103,12 @@ class Settings:
     requester_interval: float = _setting(
         30.0, "Seconds between the RFQs of each default auto-requester."
     )
+    liquidity: bool = _setting(
+        False, "Run a built-in market maker, auto-liquidity, on every open market: 3 orders "
+        "of 10 contracts each side, 0.04 apart at the top and 0.01 deeper, around a fair value "
+        "starting at the last price (else 0.50) on a random walk, requoted every second of "
+        "sandbox time."
+    )
     journal: bool = _setting(
         True, "Journal every request, timer firing and event (<db>.journal.jsonl beside the "
         "database) for export and replay."

@@ -26,6 +26,10 @@ CLIENT_ALL = [
     "Subscription", "SubscriptionDropped", "UnexpectedResponseError", "UnknownMessage",
     "UserOrderMessage", "load_private_key", "resolve_environment", "sign_request",
     "signing_message",
+    # Orders and market data.
+    "CancelResult", "Candlestick", "DecreaseResult", "LiveBook", "MarketPositionMessage",
+    "OrderBook", "OrderGroup", "OrderResult", "OrderSpec", "OrderbookDelta",
+    "OrderbookSnapshot", "QueuePosition", "TickerMessage", "Trade", "TradeMessage",
 ]
 """``kalshi_sandbox.client.__all__``; change it here when the public surface changes."""
 

@@ -33,6 +33,8 @@ def serve(
     requesters: Annotated[int | None, _opt("requesters")] = None,
     requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
     rate_limit: Annotated[str | None, _opt("rate_limit")] = None,
+    legacy_orders: Annotated[str | None, _opt("legacy_orders")] = None,
+    liquidity: Annotated[bool | None, _opt("liquidity")] = None,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     access_log: Annotated[bool, typer.Option("--access-log",
                                              help="Log every request.")] = False,
@@ -51,7 +53,8 @@ def serve(
             clock_start=clock_start,
             admin_token=admin_token, log_level=log_level, makers=makers,
             requesters=requesters, requester_interval=requester_interval,
-            rate_limit=rate_limit, seed=False if no_seed else None,
+            rate_limit=rate_limit, legacy_orders=legacy_orders, liquidity=liquidity,
+            seed=False if no_seed else None,
         )
         settings.validate()
     except ValueError as exc:
@@ -86,7 +89,7 @@ def print_banner(box: Any) -> None:
     console.print(f"database: {s.database_path}   clock: {s.clock}   "
                   f"confirm window {s.confirm_window:g}s / execution {s.execution_delay:g}s "
                   f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)   "
-                  f"rate limits: {s.rate_limit}")
+                  f"rate limits: {s.rate_limit}   legacy order writes: {s.legacy_orders}")
     if box.demo:
         console.print("\n[bold]Demo accounts[/bold]")
         for demo in box.demo:
@@ -102,4 +105,12 @@ def print_banner(box: Any) -> None:
         console.print("\n[bold]Counterparties[/bold] (kalshi-sandbox bots list)")
         for bot in bots:
             console.print(f"  {bot['name']:<20} {bot['kind']}")
+    makers = box.liquidity.describe_all()
+    if makers:
+        console.print("\n[bold]Liquidity[/bold] (kalshi-sandbox liquidity list)")
+        for maker in makers:
+            tickers = [m if isinstance(m, str) else m["ticker"]
+                       for m in maker["markets"] or ()]
+            markets = ", ".join(tickers) or "every open market"
+            console.print(f"  {maker['name']:<20} {markets}")
     console.print()

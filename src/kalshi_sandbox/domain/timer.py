@@ -21,6 +21,8 @@ class TimerKind(StrEnum):
     """Cancel a resting order whose expiration time came."""
     REACTION = "counterparty"
     """A built-in counterparty's next action; kept in memory only, never stored."""
+    LIQUIDITY = "liquidity"
+    """A built-in liquidity maker's next requote; kept in memory only, never stored."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
