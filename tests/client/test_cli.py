@@ -25,6 +25,9 @@ ADMIN = {("serve",), ("reset",), ("account", "create"), ("account", "list"),
 ADMIN |= {("faults", "add"), ("faults", "list"), ("faults", "remove"), ("faults", "clear")}
 ADMIN |= {("bots", "add-maker"), ("bots", "add-requester"), ("bots", "list"), ("bots", "rfq"),
           ("bots", "pause"), ("bots", "resume"), ("bots", "remove")}
+ADMIN |= {("liquidity", "add"), ("liquidity", "list"), ("liquidity", "set"),
+          ("liquidity", "requote"), ("liquidity", "pause"), ("liquidity", "resume"),
+          ("liquidity", "remove")}
 ADMIN |= {("snapshot", "save"), ("snapshot", "restore"), ("journal", "export"),
           ("journal", "replay")}
 CONSOLE_SCRIPT = Path(sys.executable).parent / "kalshi-sandbox"
@@ -58,7 +61,10 @@ def test_every_trading_command_the_issue_names_exists() -> None:
         ("quote", "create"), ("quote", "list"), ("quote", "get"), ("quote", "delete"),
         ("quote", "accept"), ("quote", "confirm"), ("market", "list"), ("market", "get"),
         ("portfolio", "balance"), ("portfolio", "positions"), ("portfolio", "fills"),
-        ("portfolio", "orders"), ("watch",)])
+        ("portfolio", "orders"), ("watch",),
+        ("order", "place"), ("order", "cancel"), ("order", "cancel-all"), ("order", "amend"),
+        ("order", "decrease"), ("order", "list"), ("order", "get"), ("market", "book"),
+        ("market", "trades")])
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
@@ -80,7 +86,8 @@ def test_help_of_each_command_shows_its_summary_and_its_options(
 def test_console_script_help_lists_server_admin_and_trading_groups() -> None:
     result = subprocess.run([str(CONSOLE_SCRIPT), "--help"], capture_output=True, text=True,
                             env={**os.environ, "COLUMNS": "200"}, timeout=60, check=True)
-    for name in ("serve", "account", "market", "reset", "rfq", "quote", "portfolio", "watch"):
+    for name in ("serve", "account", "market", "reset", "rfq", "quote", "portfolio", "watch",
+                 "order", "liquidity"):
         assert f" {name} " in result.stdout, name
 
 

@@ -63,7 +63,8 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-TRADING_MODULES = ("trade.py", "watch.py", "connection.py", "output.py", "options.py")
+TRADING_MODULES = ("trade.py", "orders.py", "ladder.py", "watch.py", "connection.py",
+                   "output.py", "options.py")
 """The trading commands and what they share; none may reach the server."""
 
 

@@ -111,9 +111,36 @@ def _event_line(event: StreamEvent) -> str:
                 f"subscribing to {event.channel} again, messages were lost")
     if isinstance(event, Reconnected):
         return f"reconnected after {event.attempts} attempt(s): {event.reason}"
+    market = _market_line(event)
+    if market is not None:
+        return "  ".join(f"{k}={_text(v)}" for k, v in market.items() if v is not None)
     cells = [_text(v) for v in _event_row(event)]
     return "  ".join(f"{name}={cell}" for name, cell in zip(WATCH_COLUMNS, cells, strict=True)
                      if cell not in ("", "-"))
+
+
+def _market_line(event: DataMessage) -> dict[str, Any] | None:
+    """Return the fields of a market-data message's line (None for other messages)."""
+    head = {"seq": event.seq, "type": event.type}
+    if isinstance(event, OrderbookSnapshot):
+        return {**head, "market": event.market_ticker, "yes_levels": len(event.yes),
+                "no_levels": len(event.no)}
+    if isinstance(event, OrderbookDelta):
+        sign = "+" if event.delta > 0 else ""
+        return {**head, "market": event.market_ticker, "side": event.side.value,
+                "price": event.price, "delta": f"{sign}{event.delta}",
+                "client_order_id": event.client_order_id}
+    if isinstance(event, TickerMessage):
+        return {**head, "market": event.market_ticker, "yes_bid": event.yes_bid,
+                "yes_ask": event.yes_ask, "last": event.price, "volume": event.volume}
+    if isinstance(event, TradeMessage):
+        return {**head, "market": event.market_ticker, "count": event.count,
+                "yes_price": event.yes_price, "taker": event.taker_side,
+                "trade": event.trade_id}
+    if isinstance(event, MarketPositionMessage):
+        return {**head, "market": event.market_ticker, "position": event.position,
+                "cost": event.position_cost}
+    return None
 
 
 WATCH_COLUMNS = ["seq", "type", "market", "rfq", "quote", "size", "yes / no bid", "side"]
