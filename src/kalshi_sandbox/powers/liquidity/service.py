@@ -15,7 +15,7 @@ from kalshi_sandbox.domain.account import Account, communications_id
 from kalshi_sandbox.domain.clock import Clock, Instant, format_instant, parse_instant
 from kalshi_sandbox.domain.errors import Conflict, InvalidParameters, NotFound, SandboxError
 from kalshi_sandbox.domain.market import Market
-from kalshi_sandbox.domain.money import ONE_DOLLAR, format_count, format_price
+from kalshi_sandbox.domain.money import ONE_DOLLAR, format_count, format_price, parse_price
 from kalshi_sandbox.domain.orders import POST_ONLY_CROSS, OrderRequest
 from kalshi_sandbox.domain.portfolio import Order, TimeInForce
 from kalshi_sandbox.domain.queries import MarketQuery
@@ -64,15 +64,11 @@ class MarketState:
     quoted: tuple[int, int] | None = None
     """The best bid and ask of the last ladder placed (None: not quoting)."""
 
-    def stored(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         data: dict[str, Any] = {"fair_value": format_price(self.fair)}
         if self.path is not None:
             data["path"] = [[format_seconds(offset), format_price(p)] for offset, p in self.path]
             data["path_start"] = format_instant(self.path_start)
-        return data
-
-    def describe(self) -> dict[str, Any]:
-        data = self.stored()
         data["quoting"] = self.quoted is not None
         if self.quoted is not None:
             data["yes_bid"], data["yes_ask"] = (format_price(p) for p in self.quoted)
@@ -118,7 +114,7 @@ class Maker:
     def stored(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "communications_id": self.communications_id,
                 "active": self.active, "config": config_json(self.config),
-                "markets": {t: s.stored() for t, s in sorted(self.markets.items())}}
+                "markets": {t: s.describe() for t, s in sorted(self.markets.items())}}
 
     def describe(self) -> dict[str, Any]:
         return {**config_json(self.config), "user_id": self.user_id,
@@ -214,6 +210,8 @@ class Liquidity:
         self._makers[maker.name] = maker
         log.info("liquidity maker %s started as user %s", config.name, user_id)
         await self._quote(maker, step=False)
+        async with self.exchange.store.transaction() as tx:
+            await self._save(tx, self._makers.values())
         self._arm(maker)
         return maker
 
@@ -260,6 +258,8 @@ class Liquidity:
             if retimed or not maker.active:
                 self._disarm(maker)
             await self._quote(maker, step=False)
+            async with self.exchange.store.transaction() as tx:
+                await self._save(tx, self._makers.values())
             self._arm(maker)
             return maker.describe()
 
@@ -324,6 +324,8 @@ class Liquidity:
             makers = [self._maker(name)] if name is not None else list(self._makers.values())
             for maker in makers:
                 await self._quote(maker, step=False)
+            async with self.exchange.store.transaction() as tx:
+                await self._save(tx, self._makers.values())
 
     def _maker(self, name: str) -> Maker:
         maker = self._makers.get(name)
@@ -509,7 +511,9 @@ def _stored_maker(item: Mapping[str, Any]) -> Maker:
         maker.markets[str(ticker)] = MarketState(
             parse_fair(data["fair_value"]),
             parse_path(path) if path is not None else None,
-            parse_instant(data["path_start"]) if path is not None else 0)
+            parse_instant(data["path_start"]) if path is not None else 0,
+            (parse_price(data["yes_bid"]), parse_price(data["yes_ask"]))
+            if data.get("quoting") else None)
     return maker
 
 
