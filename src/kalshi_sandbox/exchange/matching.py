@@ -216,8 +216,10 @@ class Matcher:
             balances: dict[tuple[str, int], int] = {}
             trades: list[_Trade] = []
             failed: Order | None = None
-            probe = new_order("", user_id, request, request.count, 0, w.now)
+            probe = (new_order("", user_id, request, request.count, 0, w.now)
+                     if placement.plan.matches else None)
             for entry, take in placement.plan.matches:
+                assert probe is not None
                 maker = await tx.get_order(entry.order_id)
                 assert maker is not None
                 legs = match_legs(probe, maker.user_id, maker.subaccount, self.rules)
