@@ -221,33 +221,40 @@ def test_other_environments_refuse_to_run_private_commands_without_keys(
 
 
 class Lines:
-    """Read a child process's stdout line by line, with a deadline."""
+    """Read a child process's stdout line by line, with a deadline.
+
+    It reads the pipe itself (no buffered reader), so lines that arrive together are all
+    seen: a buffered readline would keep the second in its buffer, out of the selector's view.
+    """
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
         self.stream = process.stdout
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.stream, selectors.EVENT_READ)
+        self.pending = b""
+
+    def _read(self, deadline: float, what: str) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not self.selector.select(left):
+            raise AssertionError(f"no {what} from watch in time: {self.pending[-500:]!r}")
+        chunk = os.read(self.stream.fileno(), 65536)
+        if not chunk:
+            raise AssertionError(f"watch ended before {what}: {self.pending[-500:]!r}")
+        self.pending += chunk
 
     def next(self, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.selector.select(deadline - time.monotonic()):
-                return self.stream.readline().decode()
-        raise AssertionError("no output from watch in time")
+        while b"\n" not in self.pending:
+            self._read(deadline, "line")
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line.decode() + "\n"
 
     def until(self, text: str, timeout: float = 20) -> None:
         """Read raw output until ``text`` appears (a redrawn table ends lines with ``\\r``)."""
         deadline = time.monotonic() + timeout
-        seen = b""
-        while text.encode() not in seen:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.selector.select(left):
-                raise AssertionError(f"{text!r} not in watch output: {seen[-500:]!r}")
-            chunk = os.read(self.stream.fileno(), 65536)
-            if not chunk:
-                raise AssertionError(f"watch ended before {text!r}: {seen[-500:]!r}")
-            seen += chunk
+        while text.encode() not in self.pending:
+            self._read(deadline, repr(text))
 
 
 def _watch(control: Control, account: Account, *args: str,

@@ -223,9 +223,8 @@ def test_an_error_echoing_client_input_stays_short(client: WsClient) -> None:
     assert len(msg["msg"]) < 200
 
 
-@pytest.mark.parametrize("channel", ["market_lifecycle_v2", "order_group_updates",
-                                     "multivariate_market_lifecycle", "cfbenchmarks_value",
-                                     "pyth_value"])
+@pytest.mark.parametrize("channel", ["market_lifecycle_v2", "multivariate_market_lifecycle",
+                                     "cfbenchmarks_value", "pyth_value"])
 def test_a_kalshi_channel_the_sandbox_does_not_serve_is_code_10(
         client: WsClient, channel: str) -> None:
     msg = _error(client, client.command("subscribe", {"channels": [channel]}))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from kalshi_sandbox.domain.clock import Instant
 from kalshi_sandbox.domain.market import Market
+from kalshi_sandbox.domain.orders import OrderGroup
 from kalshi_sandbox.domain.portfolio import Fill, Order, Position
 from kalshi_sandbox.domain.quote import Quote, Side
 from kalshi_sandbox.domain.rfq import Rfq
@@ -114,6 +115,17 @@ class MarketUpdated:
     market: Market
 
 
+@dataclass(frozen=True, slots=True)
+class OrderGroupChanged:
+    """An order group was created, triggered, reset, deleted or given a new limit
+    (``order_group_updates``)."""
+
+    group: OrderGroup
+    event_type: str
+    """``created``, ``triggered``, ``reset``, ``deleted`` or ``limit_updated``."""
+    ts: Instant
+
+
 Event = (
     RfqCreated
     | RfqDeleted
@@ -127,4 +139,5 @@ Event = (
     | LevelChanged
     | PositionChanged
     | MarketUpdated
+    | OrderGroupChanged
 )

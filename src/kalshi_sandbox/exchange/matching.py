@@ -26,6 +26,7 @@ from kalshi_sandbox.domain.events import (
     FillCreated,
     LevelChanged,
     MarketUpdated,
+    OrderGroupChanged,
     OrderUpdated,
     PositionChanged,
 )
@@ -305,6 +306,7 @@ class Matcher:
         await w.tx.update_order_group(recorded)
         if recorded.triggered and not group.triggered:
             await self.cancel_group_orders(w, group_id)
+            w.events.append(OrderGroupChanged(recorded, "triggered", w.now))
 
     async def cancel_group_orders(self, w: UnitOfWork, group_id: str) -> int:
         """Cancel every resting order of an order group; return how many."""

@@ -21,6 +21,7 @@ from kalshi_sandbox.domain.errors import (
     NotFound,
     SandboxError,
 )
+from kalshi_sandbox.domain.events import OrderGroupChanged
 from kalshi_sandbox.domain.orders import (
     OrderGroup,
     OrderRequest,
@@ -245,6 +246,7 @@ class Orders:
             group = OrderGroup(self.exchange.ids.new(), actor.user_id, subaccount,
                                contracts_limit, False, "", w.now, w.now)
             await w.tx.insert_order_group(group)
+            w.events.append(OrderGroupChanged(group, "created", w.now))
             return group
 
     async def _group(self, w: UnitOfWork, actor: Actor, group_id: str,
@@ -272,24 +274,29 @@ class Orders:
                            subaccount: int | None = None) -> None:
         """Cancel an order group's orders and delete it."""
         async with self.exchange.work() as w:
-            await self._group(w, actor, group_id, subaccount)
+            group = await self._group(w, actor, group_id, subaccount)
             await self.matcher.cancel_group_orders(w, group_id)
             await w.tx.delete_order_group(group_id)
+            w.events.append(OrderGroupChanged(group, "deleted", w.now))
 
     async def reset_group(self, actor: Actor, group_id: str,
                           subaccount: int | None = None) -> None:
         """Clear a group's matched count and accept orders in it again."""
         async with self.exchange.work() as w:
             group = await self._group(w, actor, group_id, subaccount)
-            await w.tx.update_order_group(group.reset(w.now))
+            reset = group.reset(w.now)
+            await w.tx.update_order_group(reset)
+            w.events.append(OrderGroupChanged(reset, "reset", w.now))
 
     async def trigger_group(self, actor: Actor, group_id: str,
                             subaccount: int | None = None) -> None:
         """Trigger a group by hand: cancel its orders and refuse new ones until reset."""
         async with self.exchange.work() as w:
             group = await self._group(w, actor, group_id, subaccount)
-            await w.tx.update_order_group(group.trigger(w.now))
+            triggered = group.trigger(w.now)
+            await w.tx.update_order_group(triggered)
             await self.matcher.cancel_group_orders(w, group_id)
+            w.events.append(OrderGroupChanged(triggered, "triggered", w.now))
 
     async def set_group_limit(self, actor: Actor, group_id: str, contracts_limit: int,
                               subaccount: int | None = None) -> None:
@@ -300,8 +307,10 @@ class Orders:
             group = await self._group(w, actor, group_id, subaccount)
             changed = group.limited(contracts_limit, w.now)
             await w.tx.update_order_group(changed)
+            w.events.append(OrderGroupChanged(changed, "limit_updated", w.now))
             if changed.triggered and not group.triggered:
                 await self.matcher.cancel_group_orders(w, group_id)
+                w.events.append(OrderGroupChanged(changed, "triggered", w.now))
 
     # Markets -------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from kalshi_sandbox.domain.events import (
     FillCreated,
     LevelChanged,
     MarketUpdated,
+    OrderGroupChanged,
     OrderUpdated,
     PositionChanged,
     QuoteAccepted,
@@ -60,9 +61,10 @@ ORDERBOOK = "orderbook_delta"
 TICKER = "ticker"
 TRADE = "trade"
 POSITIONS = "market_positions"
+ORDER_GROUPS = "order_group_updates"
 MARKET_CHANNELS = frozenset({ORDERBOOK, TICKER, TRADE})
 """Channels of public market data: every subscriber of a market hears its messages."""
-SERVED_CHANNELS = frozenset({COMMUNICATIONS, FILL, USER_ORDERS, POSITIONS,
+SERVED_CHANNELS = frozenset({COMMUNICATIONS, FILL, USER_ORDERS, POSITIONS, ORDER_GROUPS,
                              *MARKET_CHANNELS})
 """Channels the sandbox serves."""
 KALSHI_CHANNELS = frozenset({
@@ -279,6 +281,9 @@ class Fanout:
                               ts_ms, partial(render.market_position, position))
             elif isinstance(event, MarketUpdated):
                 tickers[event.market.ticker] = None
+            elif isinstance(event, OrderGroupChanged):
+                self._private(ORDER_GROUPS, event.group.user_id, "", "order_group_updates",
+                              ts_ms, partial(render.order_group_update, event))
             # QuoteConfirmed and QuoteCancelled have no message on Kalshi's channel.
         view = self.marketdata
         if tickers and view is not None and self._by_channel.get(TICKER):

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from kalshi_sandbox.domain.clock import MICROS, format_instant
-from kalshi_sandbox.domain.events import LevelChanged
+from kalshi_sandbox.domain.events import LevelChanged, OrderGroupChanged
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.money import ONE_DOLLAR, format_count, format_money, format_price
 from kalshi_sandbox.domain.portfolio import Fill, Order, Position
@@ -279,3 +279,15 @@ def ticker(ticker: str, top: Top, market: Market | None, ts_ms: int) -> dict[str
         "ts_ms": ts_ms,
         "time": format_instant(ts_ms * 1000),
     }
+
+
+def order_group_update(event: OrderGroupChanged) -> dict[str, Any]:
+    """Render an ``order_group_updates`` message for the group's owner; the limit comes with
+    ``created`` and ``limit_updated`` (https://docs.kalshi.com/websockets/order-group-updates)."""
+    data: dict[str, Any] = {"event_type": event.event_type,
+                            "order_group_id": event.group.id,
+                            "ts_ms": event.ts // 1000}
+    if event.event_type in ("created", "limit_updated"):
+        data["contracts_limit_fp"] = format_count(event.group.contracts_limit)
+    return data
+

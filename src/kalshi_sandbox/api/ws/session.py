@@ -38,6 +38,7 @@ import msgspec
 from kalshi_sandbox.api.ws.fanout import (
     COMMUNICATIONS,
     KALSHI_CHANNELS,
+    ORDER_GROUPS,
     ORDERBOOK,
     SERVED_CHANNELS,
     Fanout,
@@ -445,7 +446,9 @@ class Session:
                 outbox=self, shard_factor=factor if communications else 1,
                 shard_key=key if communications else 0,
                 only_own_rfqs=only_own and communications,
-                markets=None if communications or markets is None else set(markets),
+                # Order groups belong to no market: their updates are never filtered by one.
+                markets=(None if communications or channel == ORDER_GROUPS or markets is None
+                         else set(markets)),
                 use_yes_price=params.get("use_yes_price") is True,
             )
             self._next_sid += 1
