@@ -34,7 +34,7 @@ def serve(
     requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
     rate_limit: Annotated[str | None, _opt("rate_limit")] = None,
     legacy_orders: Annotated[str | None, _opt("legacy_orders")] = None,
-    liquidity: Annotated[bool | None, _opt("liquidity")] = None,
+    liquidity: Annotated[bool, typer.Option("--liquidity", help=help_for("liquidity"))] = False,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     access_log: Annotated[bool, typer.Option("--access-log",
                                              help="Log every request.")] = False,
@@ -53,7 +53,8 @@ def serve(
             clock_start=clock_start,
             admin_token=admin_token, log_level=log_level, makers=makers,
             requesters=requesters, requester_interval=requester_interval,
-            rate_limit=rate_limit, legacy_orders=legacy_orders, liquidity=liquidity,
+            rate_limit=rate_limit, legacy_orders=legacy_orders,
+            liquidity=True if liquidity else None,
             seed=False if no_seed else None,
         )
         settings.validate()
