@@ -1,4 +1,5 @@
-"""The control plane's parts: the clock, counterparties and fault rules, over plain HTTP."""
+"""The control plane's parts: the clock, counterparties, liquidity makers and fault rules, over
+plain HTTP."""
 
 from __future__ import annotations
 

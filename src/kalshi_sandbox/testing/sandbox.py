@@ -38,7 +38,8 @@ DEFAULT_MARKETS: tuple[tuple[str, bool, str], ...] = (
 
 
 class KalshiSandbox:
-    """One sandbox: its URLs, ready accounts and markets, clock, counterparties and faults.
+    """One sandbox: its URLs, ready accounts and markets, clock, counterparties, liquidity
+    makers and faults.
 
     ``base_url`` is the server root (``http://127.0.0.1:<port>``). The pytest fixture
     ``kalshi_sandbox`` builds one per test; :meth:`connect` builds one for any running
