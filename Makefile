@@ -42,6 +42,9 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ws
+	$(BIN)/python -m bench.orders
+	$(BIN)/python -m bench.bookws
+	$(BIN)/python -m bench.matching
 	$(BIN)/python -m bench.journal
 
 clean:

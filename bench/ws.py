@@ -306,8 +306,10 @@ class Listener(asyncio.Protocol):
 
 
 async def open_listeners(port: int, identities: list[Identity], count: int,
-                         tally: Tally) -> list[Listener]:
-    """Open ``count`` connections (spread over ``identities``) and subscribe each."""
+                         tally: Tally, params: dict[str, Any] | None = None
+                         ) -> list[Listener]:
+    """Open ``count`` connections (spread over ``identities``) and subscribe each (to
+    ``communications``, or as ``params`` say)."""
     loop = asyncio.get_running_loop()
     listeners: list[Listener] = []
     batch = 100
@@ -321,7 +323,7 @@ async def open_listeners(port: int, identities: list[Identity], count: int,
         await asyncio.gather(*(p.opened for p in opened))
         listeners.extend(opened)
     subscribe = json.dumps({"id": 1, "cmd": "subscribe",
-                            "params": {"channels": ["communications"]}})
+                            "params": params or {"channels": ["communications"]}})
     before = tally.subscribed
     for listener in listeners:
         listener.send_text(subscribe)

@@ -29,6 +29,8 @@ from kalshi_sandbox.api.http import (
     sandbox_error_handler,
     use_route_table,
 )
+from kalshi_sandbox.api.marketdata import MarketDataApi
+from kalshi_sandbox.api.orders import OrdersApi
 from kalshi_sandbox.api.routes import TradeApi
 from kalshi_sandbox.api.ws import WebSocketApi
 from kalshi_sandbox.domain.clock import MICROS, Clock, ManualClock, SystemClock, parse_instant
@@ -41,6 +43,7 @@ from kalshi_sandbox.exchange.bus import Hub
 from kalshi_sandbox.exchange.engine import Exchange
 from kalshi_sandbox.exchange.ids import IdGenerator
 from kalshi_sandbox.exchange.markets import Markets
+from kalshi_sandbox.exchange.orders import Orders
 from kalshi_sandbox.exchange.ports import Store
 from kalshi_sandbox.exchange.ratelimits import RateLimits
 from kalshi_sandbox.exchange.scheduler import Scheduler
@@ -61,6 +64,8 @@ from kalshi_sandbox.powers.guard import (
     ControlPlaneGuard,
     ControlPolicy,
 )
+from kalshi_sandbox.powers.liquidity.routes import LiquidityApi
+from kalshi_sandbox.powers.liquidity.service import Liquidity
 from kalshi_sandbox.powers.state.files import DataDir
 from kalshi_sandbox.powers.state.journal import Journal, JournalIds
 from kalshi_sandbox.powers.state.middleware import (
@@ -161,6 +166,7 @@ class Sandbox:
     faults: FaultRegistry
     counterparties: Counterparties
     snapshots: Snapshots
+    liquidity: Liquidity
     app: Starlette = field(init=False)
     on_ready: Callable[[Sandbox], None] | None = None
 
@@ -169,7 +175,7 @@ class Sandbox:
         """The powers that keep state in memory, in the order they reload."""
         # The journal before the counterparties: a reload that creates default
         # counterparties draws ids the new journal records.
-        return (self.keeper, self.journal, self.faults, self.counterparties)
+        return (self.keeper, self.journal, self.faults, self.counterparties, self.liquidity)
 
     @property
     def demo(self) -> list[DemoAccount]:
@@ -184,6 +190,7 @@ class Sandbox:
         """Open the database, restore timers, seed if empty, and start firing timers."""
         _collector.tune()
         await self.store.open()
+        await self.exchange.marketdata.load()
         await self.journal.open()
         await self.keeper.restore()
         await self.limits.load()
@@ -210,10 +217,15 @@ class Sandbox:
                 self.seeder.load()
         # After the timers are restored (which clears the scheduler) and the demo is seeded
         # (which looks for an empty database).
-        await self.journal.recorded("ready", self.counterparties.start)
+        await self.journal.recorded("ready", self.ready)
         self.scheduler.start()
         if self.on_ready is not None:
             self.on_ready(self)
+
+    async def ready(self) -> None:
+        """Start the powers that act on their own: counterparties, then liquidity makers."""
+        await self.counterparties.start()
+        await self.liquidity.start()
 
     async def stop(self) -> None:
         """Stop firing timers and close the database."""
@@ -232,6 +244,8 @@ class Sandbox:
         """Bring every part's memory in line with a replaced state: the exchange's first
         (timers, cached keys, rate-limit tiers), then each power's."""
         await self.restore_timers()
+        self.exchange.books.forget()
+        await self.exchange.marketdata.load()
         self.authenticator.clear()
         await self.limits.load()
         for power in self.powers:
@@ -306,6 +320,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     hub.subscribe(journal.listen)
     exchange = Exchange(store, clock, hub, rules_from(settings),
                         JournalIds(ids or IdGenerator(clock=clock)))
+    # Before the WebSocket's listener: a ticker message reads the view this batch updated.
+    hub.subscribe(exchange.marketdata.listen)
     accounts = Accounts(exchange)
     accounts.generate_key_pair = journal.key_pairs(accounts.generate_key_pair)
     markets = Markets(exchange)
@@ -314,6 +330,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         # Counterparties' delays share the exchange's scheduler, so they fire in order with it.
         if counterparties.owns(timer):
             await counterparties.fire(timer)
+        elif liquidity.owns(timer):
+            await liquidity.fire(timer)
         else:
             await exchange.fire(timer)
 
@@ -323,6 +341,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     counterparties = Counterparties(exchange, scheduler, Defaults(
         settings.makers, settings.requesters, round(settings.requester_interval * MICROS)))
     counterparties.listen(hub.subscribe)
+    orders = Orders(exchange)
+    liquidity = Liquidity(exchange, orders, scheduler, default=settings.liquidity)
     # Signature freshness is measured in real time: a manual or sped-up clock governs the
     # exchange's timers, not how old a client's wall-clock timestamp may be.
     authenticator = JournalAuthenticator(
@@ -342,7 +362,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     snapshots = Snapshots(store, clock)
     sandbox = Sandbox(settings, store, clock, hub, exchange, accounts, markets, admin,
                       scheduler, authenticator, limits, keeper, journal, seeder, faults,
-                      counterparties, snapshots)
+                      counterparties, snapshots, liquidity)
     admin.reload = snapshots.reload = sandbox.reload
 
     # The journal keeps the body of a control-plane request only if the guard let it in.
@@ -351,9 +371,10 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     reseed = seeder.seed if settings.seed else None
     in_process = InProcess(_nowhere, settings.admin_token)
     replayer = Replayer(journal, store, clock, scheduler, accounts, fire_journaled, in_process,
-                        prepare_seed=seeder.prepare, seed=reseed, ready=counterparties.start)
+                        prepare_seed=seeder.prepare, seed=reseed, ready=sandbox.ready)
     websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit,
                               faults=faults)
+    websockets.fanout.marketdata = exchange.marketdata
     sandbox_routes: list[BaseRoute] = [
         *websockets.routes(),
         *AdminApi(admin, accounts, markets, limits, scheduler, clock, guard,
@@ -361,6 +382,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         *ClockApi(clock, scheduler, guard).routes(),
         *FaultsApi(faults, guard).routes(),
         *CounterpartiesApi(counterparties, guard).routes(),
+        *LiquidityApi(liquidity, guard).routes(),
         *StateApi(snapshots, journal, replayer, guard, data_files(settings)).routes(),
     ]
 
@@ -373,6 +395,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
             await sandbox.stop()
 
     trade = TradeApi(exchange, authenticator, settings, limits)
+    trade.extensions += [OrdersApi(trade, orders).endpoints,
+                         MarketDataApi(trade).endpoints]
     handlers: dict[Any, Any] = {
         SandboxError: sandbox_error_handler,
         HTTPException: http_error_handler,
@@ -402,6 +426,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     # A replay sends its requests through the same routes, journaled, with no faults and no
     # rate limits: it sends only requests that succeeded, faster than they first came.
     unlimited = TradeApi(exchange, authenticator, settings, limits, enforce=False)
+    unlimited.extensions += [OrdersApi(unlimited, orders).endpoints,
+                             MarketDataApi(unlimited).endpoints]
     replay_app = Starlette(routes=[*unlimited.routes(), *sandbox_routes],
                            exception_handlers=handlers)
     replay_app.router.redirect_slashes = False

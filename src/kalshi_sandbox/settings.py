@@ -136,6 +136,12 @@ class Settings:
     requester_interval: float = _setting(
         30.0, "Seconds between the RFQs of each default auto-requester."
     )
+    liquidity: bool = _setting(
+        False, "Run a built-in market maker, auto-liquidity, on every open market: 3 orders "
+        "of 10 contracts each side, 0.04 apart at the top and 0.01 deeper, around a fair value "
+        "starting at the last price (else 0.50) on a random walk, requoted every second of "
+        "sandbox time."
+    )
     journal: bool = _setting(
         True, "Journal every request, timer firing and event (<db stem>.journal.NNNNNN.jsonl "
         "segments beside the database) for export and replay."
@@ -162,6 +168,11 @@ class Settings:
         "limits nothing."
     )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    legacy_orders: str = _setting(
+        "gone", "Legacy /portfolio/orders writes: 'gone' answers Kalshi's 410 "
+        "deprecated_v1_order_endpoint (as production since June 2026), 'serve' serves them "
+        "for older clients (kalshi-python 3.2.0)."
+    )
 
     @property
     def database_path(self) -> Path:
@@ -239,6 +250,8 @@ class Settings:
             raise ValueError("journal_retention_mb must be between 0 (keep all) and 2^30")
         if not 0.001 <= self.file_limit_mb <= 1 << 20:
             raise ValueError("file_limit_mb must be between 0.001 and 2^20")
+        if self.legacy_orders not in ("gone", "serve"):
+            raise ValueError("legacy_orders must be 'gone' or 'serve'")
         if not 1 <= self.port <= 65535 and self.port != 0:
             raise ValueError("port must be between 0 and 65535")
 

@@ -47,6 +47,18 @@ NON_DEFAULT_COSTS: list[dict[str, Any]] = [
     {"method": "DELETE", "path": "/trade-api/v2/communications/quotes/{quote_id}", "cost": 2},
 ]
 
+ORDER_COSTS: list[dict[str, Any]] = [
+    {"method": method, "path": "/trade-api/v2/portfolio/" + path, "cost": cost}
+    for method, path, cost in (
+        ("DELETE", "events/orders", 2), ("DELETE", "events/orders/batched", 2),
+        ("DELETE", "events/orders/{order_id}", 2), ("POST", "orders", 100),
+        ("POST", "orders/batched", 100), ("DELETE", "orders/batched", 20),
+        ("DELETE", "orders/{order_id}", 20), ("POST", "orders/{order_id}/amend", 100),
+        ("POST", "orders/{order_id}/decrease", 100))
+]
+"""Order entry's costs: V2 cancels 2 tokens; legacy writes 100 and cancels 20
+(https://docs.kalshi.com/changelog, 2026-06-04)."""
+
 
 def some_id() -> str:
     return str(uuid.uuid4())
@@ -391,7 +403,8 @@ def test_endpoint_costs_list_the_endpoints_that_cost_other_than_ten(
     # No signature needed, as Kalshi documents it.
     response = httpx.get(limited.base_url + "/trade-api/v2/account/endpoint_costs")
     assert response.status_code == 200, response.text
-    assert response.json() == {"default_cost": 10, "endpoint_costs": NON_DEFAULT_COSTS}
+    assert response.json() == {"default_cost": 10,
+                               "endpoint_costs": ORDER_COSTS + NON_DEFAULT_COSTS}
 
 
 def test_endpoint_costs_match_what_requests_cost() -> None:

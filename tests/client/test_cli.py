@@ -25,6 +25,9 @@ ADMIN = {("serve",), ("reset",), ("account", "create"), ("account", "list"),
 ADMIN |= {("faults", "add"), ("faults", "list"), ("faults", "remove"), ("faults", "clear")}
 ADMIN |= {("bots", "add-maker"), ("bots", "add-requester"), ("bots", "list"), ("bots", "rfq"),
           ("bots", "pause"), ("bots", "resume"), ("bots", "remove")}
+ADMIN |= {("liquidity", "add"), ("liquidity", "list"), ("liquidity", "set"),
+          ("liquidity", "requote"), ("liquidity", "pause"), ("liquidity", "resume"),
+          ("liquidity", "remove")}
 ADMIN |= {("snapshot", "save"), ("snapshot", "restore"), ("journal", "export"),
           ("journal", "replay")}
 CONSOLE_SCRIPT = Path(sys.executable).parent / "kalshi-sandbox"
@@ -58,7 +61,10 @@ def test_every_trading_command_the_issue_names_exists() -> None:
         ("quote", "create"), ("quote", "list"), ("quote", "get"), ("quote", "delete"),
         ("quote", "accept"), ("quote", "confirm"), ("market", "list"), ("market", "get"),
         ("portfolio", "balance"), ("portfolio", "positions"), ("portfolio", "fills"),
-        ("portfolio", "orders"), ("watch",)])
+        ("portfolio", "orders"), ("watch",),
+        ("order", "place"), ("order", "cancel"), ("order", "cancel-all"), ("order", "amend"),
+        ("order", "decrease"), ("order", "list"), ("order", "get"), ("market", "book"),
+        ("market", "trades")])
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
@@ -80,7 +86,8 @@ def test_help_of_each_command_shows_its_summary_and_its_options(
 def test_console_script_help_lists_server_admin_and_trading_groups() -> None:
     result = subprocess.run([str(CONSOLE_SCRIPT), "--help"], capture_output=True, text=True,
                             env={**os.environ, "COLUMNS": "200"}, timeout=60, check=True)
-    for name in ("serve", "account", "market", "reset", "rfq", "quote", "portfolio", "watch"):
+    for name in ("serve", "account", "market", "reset", "rfq", "quote", "portfolio", "watch",
+                 "order", "liquidity"):
         assert f" {name} " in result.stdout, name
 
 
@@ -214,33 +221,40 @@ def test_other_environments_refuse_to_run_private_commands_without_keys(
 
 
 class Lines:
-    """Read a child process's stdout line by line, with a deadline."""
+    """Read a child process's stdout line by line, with a deadline.
+
+    It reads the pipe itself (no buffered reader), so lines that arrive together are all
+    seen: a buffered readline would keep the second in its buffer, out of the selector's view.
+    """
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
         self.stream = process.stdout
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.stream, selectors.EVENT_READ)
+        self.pending = b""
+
+    def _read(self, deadline: float, what: str) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not self.selector.select(left):
+            raise AssertionError(f"no {what} from watch in time: {self.pending[-500:]!r}")
+        chunk = os.read(self.stream.fileno(), 65536)
+        if not chunk:
+            raise AssertionError(f"watch ended before {what}: {self.pending[-500:]!r}")
+        self.pending += chunk
 
     def next(self, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.selector.select(deadline - time.monotonic()):
-                return self.stream.readline().decode()
-        raise AssertionError("no output from watch in time")
+        while b"\n" not in self.pending:
+            self._read(deadline, "line")
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line.decode() + "\n"
 
     def until(self, text: str, timeout: float = 20) -> None:
         """Read raw output until ``text`` appears (a redrawn table ends lines with ``\\r``)."""
         deadline = time.monotonic() + timeout
-        seen = b""
-        while text.encode() not in seen:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.selector.select(left):
-                raise AssertionError(f"{text!r} not in watch output: {seen[-500:]!r}")
-            chunk = os.read(self.stream.fileno(), 65536)
-            if not chunk:
-                raise AssertionError(f"watch ended before {text!r}: {seen[-500:]!r}")
-            seen += chunk
+        while text.encode() not in self.pending:
+            self._read(deadline, repr(text))
 
 
 def _watch(control: Control, account: Account, *args: str,
@@ -315,7 +329,8 @@ def test_watch_piped_prints_one_line_per_event(control: Control, requester: Acco
 
 def test_watch_streams_the_private_channels_it_is_given(
         control: Control, requester: Account, maker: Account) -> None:
-    process = _watch(control, maker, "--channel", "fill", "--channel", "user_orders",
+    # The requester's order trades at once: one user_order, one fill.
+    process = _watch(control, requester, "--channel", "fill", "--channel", "user_orders",
                      "--count", "2")
     try:
         lines = Lines(process)
@@ -332,8 +347,8 @@ def test_watch_streams_the_private_channels_it_is_given(
         assert process.wait(timeout=20) == 0
     finally:
         _stop(process)
-    order_id = _run(control, maker, "quote", "get", quote_id, "--rfq",
-                    rfq_id)["quote"]["creator_order_id"]
+    order_id = _run(control, requester, "quote", "get", quote_id, "--rfq",
+                    rfq_id)["quote"]["rfq_creator_order_id"]
     assert order_line.startswith(
         f"seq=1  type=user_order  market={MARKET}  quote=order {order_id}  size=5.00")
     assert fill_line.startswith(

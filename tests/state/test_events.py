@@ -55,9 +55,11 @@ def test_events_are_kept_as_the_setting_says(tmp_path: Path, events: str) -> Non
         assert kept == []
         return
     names = [e["event"] for e in kept]
+    # Through the book: the maker's order rests, the requester's takes it.
     assert names == ["rfq_created", "quote_created", "quote_accepted", "quote_confirmed",
-                     "order_updated", "fill_created", "order_updated", "fill_created",
-                     "quote_executed", "rfq_deleted"]
+                     "order_updated", "level_changed", "order_updated", "order_updated",
+                     "fill_created", "position_changed", "fill_created", "position_changed",
+                     "market_updated", "level_changed", "quote_executed", "rfq_deleted"]
     executed = kept[names.index("quote_executed")]
     if events == "ids":
         assert executed["quote"] == quote

@@ -70,8 +70,10 @@ def test_journal_records_requests_timers_and_events_in_order(control: Control) -
     assert parse_instant(advance["answered"]) == start + 20 * MICROS
     events = [e["event"] for e in entries if e["type"] == "event"]
     assert events == ["rfq_created", "quote_created", "quote_accepted", "quote_confirmed",
-                      "order_updated", "fill_created", "order_updated", "fill_created",
-                      "quote_executed", "rfq_deleted"]
+                      # Through the book: the maker's order rests, the requester's takes it.
+                      "order_updated", "level_changed", "order_updated", "order_updated",
+                      "fill_created", "position_changed", "fill_created", "position_changed",
+                      "market_updated", "level_changed", "quote_executed", "rfq_deleted"]
     # Events name what they are about by id (journal_events "ids").
     executed = next(e for e in entries if e.get("event") == "quote_executed")
     assert executed["quote"] == quote

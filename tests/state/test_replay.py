@@ -344,3 +344,44 @@ def test_replay_into_a_sandbox_with_an_admin_token_sends_its_control_requests(
             assert differences(before, after) == []
         finally:
             guarded.close()
+
+
+def test_replay_repeats_the_book_and_what_liquidity_makers_did(control: Control,
+                                                                target: Control) -> None:
+    # An unseeded random walk: the replay must repeat each draw, and the orders and trades
+    # it placed, by the same ids.
+    control.call("POST", "/liquidity", {"name": "lp", "markets": [MARKET],
+                                        "volatility": "0.02", "depth": 2}, expect=201)
+    alice = control.trader("alice")
+    for _ in range(3):
+        control.advance(2)
+        hit = alice.post("/portfolio/events/orders", json={
+            "ticker": MARKET, "side": "bid", "price": "0.99", "count": "3",
+            "time_in_force": "immediate_or_cancel",
+            "self_trade_prevention_type": "taker_at_cross"})
+        assert hit.status_code == 201, hit.text
+        assert hit.json()["fill_count"] == "3.00"
+    rests = alice.post("/portfolio/events/orders", json={
+        "ticker": MARKET, "side": "bid", "price": "0.05", "count": "2",
+        "time_in_force": "good_till_canceled", "self_trade_prevention_type": "taker_at_cross"})
+    assert rests.status_code == 201, rests.text
+    control.advance(1)
+
+    def book(plane: Control) -> dict[str, Any]:
+        response = plane.http.get("/liquidity/lp")
+        assert response.status_code == 200, response.text
+        state = {k: v for k, v in response.json().items() if k != "activity"}
+        reader = Trader(plane.base_url, alice.account)
+        try:
+            state["book"] = reader.get(f"/markets/{MARKET}/orderbook").json()
+            state["trades"] = reader.get("/markets/trades").json()
+        finally:
+            reader.close()
+        return state
+
+    before = {**reads(control.base_url, [alice.account]), "lp": book(control)}
+    result = replay(target, export(control))
+    assert result["mismatches"] == []
+    assert result["made_up"] == 0
+    after = {**reads(target.base_url, [alice.account]), "lp": book(target)}
+    assert differences(before, after) == []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from kalshi_sandbox.domain.account import Account, ApiKey
 from kalshi_sandbox.domain.market import PRICE_LEVEL_STRUCTURES, Market, MarketStatus
-from kalshi_sandbox.domain.portfolio import Fill, Order, OrderStatus, Position
+from kalshi_sandbox.domain.orders import OrderGroup
+from kalshi_sandbox.domain.portfolio import Fill, Order, OrderStatus, Position, TimeInForce
 from kalshi_sandbox.domain.quote import Quote, QuoteCancelReason, QuoteStatus, Side
 from kalshi_sandbox.domain.rfq import Rfq, RfqCloseReason, RfqStatus
 
@@ -104,3 +107,24 @@ def position(user: str = "user-1", ticker: str = "KXA-26DEC31-T1", *, subaccount
     return Position(user_id=user, subaccount=subaccount, ticker=ticker, position=size,
                     exposure=5_765_250, total_traded=5_765_250, realized_pnl=-138_600,
                     fees_paid=138_600, updated_ts=updated_ts)
+
+
+def book_order(order_id: str, *, ticker: str = "KXA-26DEC31-T1", priority: int = 1,
+               user: str = "user-1", status: OrderStatus = OrderStatus.RESTING,
+               group: str | None = None, client_order_id: str = "") -> Order:
+    """A limit order placed through the order endpoints, with every book field set."""
+    return dataclasses.replace(
+        order(order_id, user=user, ticker=ticker, status=status), fill_count=250,
+        client_order_id=client_order_id or f"client-{order_id}", reduced=100,
+        time_in_force=TimeInForce.GOOD_TILL_CANCELED, expiration_ts=9_000,
+        self_trade_prevention="maker", order_group_id=group, cancel_order_on_pause=True,
+        reduce_only=True, priority=priority, wire_side="no", wire_action="buy",
+        last_update_reason="Decrease",
+    )
+
+
+def order_group(group_id: str = "group-1", *, user: str = "user-1", subaccount: int = 0,
+                created_ts: int = 100) -> OrderGroup:
+    return OrderGroup(id=group_id, user_id=user, subaccount=subaccount,
+                      contracts_limit=10_000, triggered=False, matches="100:500",
+                      created_ts=created_ts, updated_ts=created_ts)

@@ -19,7 +19,13 @@ import pytest
 
 from kalshi_sandbox.domain.market import MarketStatus
 from kalshi_sandbox.domain.portfolio import OrderStatus
-from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery, QuoteQuery, RfqQuery
+from kalshi_sandbox.domain.queries import (
+    MarketQuery,
+    PortfolioQuery,
+    QuoteQuery,
+    RfqQuery,
+    TradeQuery,
+)
 from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rfq import RfqStatus
 from kalshi_sandbox.domain.timer import TimerKind
@@ -1168,3 +1174,108 @@ async def test_database_from_a_newer_version_is_refused(persistent_backend: Back
     with pytest.raises(StorageError, match="newer"):
         await newer.open()
     await newer.close()
+
+
+# The order book --------------------------------------------------------------------------
+
+
+async def test_book_order_round_trips_every_field_and_updates(store: Store) -> None:
+    placed = e.book_order("book-1", group="group-1")
+    async with store.transaction() as tx:
+        await tx.insert_order(placed)
+    async with store.transaction() as tx:
+        assert await tx.get_order("book-1") == placed
+        changed = placed.filled(50, 4_000, 700, taker=False, now=400).resized(10, 401)
+        await tx.update_order(changed)
+    async with store.transaction() as tx:
+        assert await tx.get_order("book-1") == changed
+
+
+async def test_resting_orders_are_listed_by_ticker_then_priority(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_order(e.book_order("b3", ticker="M1", priority=3))
+        await tx.insert_order(e.book_order("b1", ticker="M1", priority=1))
+        await tx.insert_order(e.book_order("c2", ticker="M0", priority=2))
+        await tx.insert_order(e.book_order("gone", ticker="M1", priority=0,
+                                           status=OrderStatus.CANCELED))
+        await tx.insert_order(e.order("rfq"))
+    async with store.transaction() as tx:
+        assert [o.order_id for o in await tx.resting_orders()] == ["c2", "b1", "b3"]
+        assert [o.order_id for o in await tx.resting_orders("M1")] == ["b1", "b3"]
+        assert await tx.resting_orders("M9") == []
+
+
+async def test_last_priority_counts_every_order_of_the_market(store: Store) -> None:
+    async with store.transaction() as tx:
+        assert await tx.last_priority("M1") == 0
+        await tx.insert_order(e.book_order("b3", ticker="M1", priority=3))
+        await tx.insert_order(e.book_order("late", ticker="M1", priority=9,
+                                           status=OrderStatus.CANCELED))
+        await tx.insert_order(e.book_order("c2", ticker="M0", priority=20))
+    async with store.transaction() as tx:
+        assert await tx.last_priority("M1") == 9
+        assert await tx.last_priority("M0") == 20
+
+
+async def test_order_by_client_id_finds_the_users_newest(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_order(e.book_order("mine", client_order_id="c-1"))
+        await tx.insert_order(e.book_order("theirs", user="user-2", client_order_id="c-1"))
+    async with store.transaction() as tx:
+        found = await tx.order_by_client_id("user-1", "c-1")
+        assert found is not None
+        assert found.order_id == "mine"
+        assert await tx.order_by_client_id("user-1", "c-2") is None
+
+
+async def test_orders_in_group_are_its_resting_orders(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_order(e.book_order("g2", group="g", priority=2))
+        await tx.insert_order(e.book_order("g1", group="g", priority=1))
+        await tx.insert_order(e.book_order("done", group="g", status=OrderStatus.EXECUTED))
+        await tx.insert_order(e.book_order("free", priority=0))
+    async with store.transaction() as tx:
+        assert [o.order_id for o in await tx.orders_in_group("g")] == ["g1", "g2"]
+
+
+async def test_list_trades_lists_takers_fills_newest_first_with_filters(store: Store) -> None:
+    async with store.transaction() as tx:
+        for index, (ts, ticker) in enumerate(((1, "M1"), (2, "M2"), (3, "M1"), (3, "M2"))):
+            taker = e.fill(f"t{index}", ticker=ticker, created_ts=ts)
+            await tx.insert_fill(dataclasses.replace(taker, is_block_trade=index == 0))
+            await tx.insert_fill(dataclasses.replace(
+                taker, fill_id=f"m{index}", user_id="user-2", is_taker=False))
+
+    async def ids(**filters: Any) -> list[str]:
+        query = dataclasses.replace(TradeQuery(limit=BIG), **filters)
+        async with store.transaction() as tx:
+            return [f.fill_id for f in await tx.list_trades(query)]
+
+    assert await ids() == ["t3", "t2", "t1", "t0"]
+    assert await ids(limit=2) == ["t3", "t2"]
+    assert await ids(after=(3, "t2")) == ["t1", "t0"]
+    assert await ids(ticker="M1") == ["t2", "t0"]
+    assert await ids(min_ts=2, max_ts=2) == ["t1"]
+    assert await ids(is_block_trade=True) == ["t0"]
+    assert await ids(is_block_trade=False) == ["t3", "t2", "t1"]
+
+
+async def test_order_groups_round_trip_list_update_and_delete(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_order_group(e.order_group("g2", created_ts=200))
+        await tx.insert_order_group(e.order_group("g1", created_ts=100, subaccount=1))
+        await tx.insert_order_group(e.order_group("other", user="user-2"))
+    async with store.transaction() as tx:
+        assert [g.id for g in await tx.list_order_groups("user-1")] == ["g1", "g2"]
+        assert [g.id for g in await tx.list_order_groups("user-1", 1)] == ["g1"]
+        group = await tx.get_order_group("g2")
+        assert group == e.order_group("g2", created_ts=200)
+        await tx.update_order_group(group.record(700, 300).trigger(301))
+    async with store.transaction() as tx:
+        updated = await tx.get_order_group("g2")
+        assert updated is not None
+        assert updated.triggered
+        await tx.delete_order_group("g2")
+    async with store.transaction() as tx:
+        assert await tx.get_order_group("g2") is None
+        assert await tx.get_order_group("missing") is None

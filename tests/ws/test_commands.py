@@ -223,10 +223,8 @@ def test_an_error_echoing_client_input_stays_short(client: WsClient) -> None:
     assert len(msg["msg"]) < 200
 
 
-@pytest.mark.parametrize("channel", ["orderbook_delta", "ticker", "trade", "market_positions",
-                                     "market_lifecycle_v2", "order_group_updates",
-                                     "multivariate_market_lifecycle", "cfbenchmarks_value",
-                                     "pyth_value"])
+@pytest.mark.parametrize("channel", ["market_lifecycle_v2", "multivariate_market_lifecycle",
+                                     "cfbenchmarks_value", "pyth_value"])
 def test_a_kalshi_channel_the_sandbox_does_not_serve_is_code_10(
         client: WsClient, channel: str) -> None:
     msg = _error(client, client.command("subscribe", {"channels": [channel]}))
@@ -237,7 +235,8 @@ def test_a_kalshi_channel_the_sandbox_does_not_serve_is_code_10(
 
 def test_an_unserved_channel_does_not_stop_the_served_ones_of_the_same_command(
         client: WsClient) -> None:
-    command_id = client.command("subscribe", {"channels": ["trade", "communications"]})
+    command_id = client.command("subscribe", {"channels": ["market_lifecycle_v2",
+                                                           "communications"]})
     first, second = client.recv(), client.recv()
     assert (first["type"], first["msg"]["code"]) == ("error", 10)
     assert second == {"id": command_id, "type": "subscribed",

@@ -50,8 +50,10 @@ def test_full_lifecycle_reaches_each_party_in_order_and_nothing_of_the_rival_quo
                            ("user_order", o, 1), ("fill", f, 1),
                            ("quote_executed", c, 5), ("rfq_deleted", c, 6)]
     c, f, o = m1["communications"], m1["fill"], m1["user_orders"]
+    # The maker's order rests on the book first, then the requester's order fills it.
     assert data(got_1) == [("rfq_created", c, 1), ("quote_created", c, 2),
-                           ("quote_accepted", c, 3), ("user_order", o, 1), ("fill", f, 1),
+                           ("quote_accepted", c, 3), ("user_order", o, 1),
+                           ("user_order", o, 2), ("fill", f, 1),
                            ("quote_executed", c, 4), ("rfq_deleted", c, 5)]
     c = m2["communications"]
     assert data(got_2) == [("rfq_created", c, 1), ("quote_created", c, 2),
@@ -67,7 +69,7 @@ def test_full_lifecycle_reaches_each_party_in_order_and_nothing_of_the_rival_quo
     # Each party's quote_executed carries its own order, the one its fill belongs to.
     quote_for_requester = requester.quote(q1)
     quote_for_maker = maker1.quote(q1)
-    executed_r, executed_1 = got_r[6]["msg"], got_1[5]["msg"]
+    executed_r, executed_1 = got_r[6]["msg"], got_1[6]["msg"]
     assert executed_r["order_id"] == quote_for_requester["rfq_creator_order_id"]
     assert executed_1["order_id"] == quote_for_maker["creator_order_id"]
     assert executed_r["client_order_id"].startswith("rfq:")
@@ -75,10 +77,11 @@ def test_full_lifecycle_reaches_each_party_in_order_and_nothing_of_the_rival_quo
     assert executed_1["client_order_id"].endswith(f":{q1}")
     assert executed_r["executed_ts"] == quote_for_requester["executed_ts"]
     assert got_r[5]["msg"]["order_id"] == executed_r["order_id"]
-    assert got_1[4]["msg"]["order_id"] == executed_1["order_id"]
+    assert got_1[5]["msg"]["order_id"] == executed_1["order_id"]
     assert got_r[4]["msg"]["order_id"] == executed_r["order_id"]
     assert got_1[3]["msg"]["order_id"] == executed_1["order_id"]
-    for message in (got_r[0], got_1[0], got_2[0], got_r[7], got_1[6], got_2[2]):
+    assert (got_1[3]["msg"]["status"], got_1[4]["msg"]["status"]) == ("resting", "executed")
+    for message in (got_r[0], got_1[0], got_2[0], got_r[7], got_1[7], got_2[2]):
         assert message["msg"]["id"] == rfq_id
         assert message["msg"]["creator_id"] == requester.account.communications_id
 

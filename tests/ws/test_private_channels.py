@@ -36,7 +36,11 @@ def test_fill_and_user_order_agree_with_the_rest_portfolio(
     quote_id = _execute(control, requester, maker, MARKET)
     got_r, got_m = ws_r.drain(), ws_m.drain()
     assert data(got_r) == [("user_order", r["user_orders"], 1), ("fill", r["fill"], 1)]
-    assert data(got_m) == [("user_order", m["user_orders"], 1), ("fill", m["fill"], 1)]
+    # The maker's order rests first (one user_order), then fills (another).
+    assert data(got_m) == [("user_order", m["user_orders"], 1),
+                           ("user_order", m["user_orders"], 2), ("fill", m["fill"], 1)]
+    assert got_m[0]["msg"]["status"] == "resting"
+    got_m = got_m[1:]
 
     for trader, (order, fill), taker, position in (
             (requester, (got_r[0]["msg"], got_r[1]["msg"]), True, "10.00"),

@@ -26,6 +26,7 @@ from kalshi_sandbox.domain.money import (
 from kalshi_sandbox.domain.portfolio import Fill, Order, Position
 from kalshi_sandbox.domain.quote import Quote, Side
 from kalshi_sandbox.domain.rfq import Rfq
+from kalshi_sandbox.exchange.marketdata import EMPTY_TOP, Top
 
 
 def _ts(instant: Instant | None) -> str | None:
@@ -120,8 +121,9 @@ def _price_fields(prefix: str, units: int) -> dict[str, Any]:
     return {prefix: price_to_cents(units), f"{prefix}_dollars": format_price(units)}
 
 
-def render_market(market: Market) -> dict[str, Any]:
-    """Render a market with both the current and the legacy integer fields."""
+def render_market(market: Market, top: Top = EMPTY_TOP) -> dict[str, Any]:
+    """Render a market with both the current and the legacy integer fields; the best bid and
+    ask come from its book (``top``)."""
     open_ts = format_instant(market.open_time)
     close_ts = format_instant(market.close_time)
     zero = 0
@@ -152,16 +154,16 @@ def render_market(market: Market) -> dict[str, Any]:
              "step": format_price(r.step)}
             for r in market.price_ranges
         ],
-        **_price_fields("yes_bid", zero),
-        **_price_fields("yes_ask", ONE_DOLLAR),
-        **_price_fields("no_bid", zero),
-        **_price_fields("no_ask", ONE_DOLLAR),
+        **_price_fields("yes_bid", top.yes_bid),
+        **_price_fields("yes_ask", top.yes_ask),
+        **_price_fields("no_bid", ONE_DOLLAR - top.yes_ask),
+        **_price_fields("no_ask", ONE_DOLLAR - top.yes_bid),
         **_price_fields("last_price", market.last_price),
         **_price_fields("previous_yes_bid", zero),
         **_price_fields("previous_yes_ask", ONE_DOLLAR),
         **_price_fields("previous_price", zero),
-        "yes_bid_size_fp": format_count(0),
-        "yes_ask_size_fp": format_count(0),
+        "yes_bid_size_fp": format_count(top.yes_bid_size),
+        "yes_ask_size_fp": format_count(top.yes_ask_size),
         "volume": count_to_whole(market.volume),
         "volume_fp": format_count(market.volume),
         "volume_24h": count_to_whole(market.volume),
@@ -199,8 +201,8 @@ def render_order(order: Order) -> dict[str, Any]:
         "ticker": order.ticker,
         "outcome_side": order.side.value,
         "book_side": "bid" if order.side is Side.YES else "ask",
-        "side": order.side.value,
-        "action": "buy",
+        "side": order.wire_side or order.side.value,
+        "action": order.wire_action or "buy",
         "type": "limit",
         "status": order.status.value,
         **_price_fields("yes_price", yes_price),
@@ -222,11 +224,18 @@ def render_order(order: Order) -> dict[str, Any]:
         "queue_position": 0,
         "created_time": format_instant(order.created_ts),
         "last_update_time": format_instant(order.updated_ts),
-        "self_trade_prevention_type": "taker_at_cross",
-        "cancel_order_on_pause": False,
+        "self_trade_prevention_type": order.self_trade_prevention or "taker_at_cross",
+        "cancel_order_on_pause": order.cancel_order_on_pause,
         "post_only": order.post_only,
         "subaccount_number": order.subaccount,
         "exchange_index": 0,
+        **({} if order.expiration_ts is None
+           else {"expiration_time": format_instant(order.expiration_ts)}),
+        **({} if order.order_group_id is None else {"order_group_id": order.order_group_id}),
+        **({} if order.time_in_force is None
+           else {"time_in_force": order.time_in_force.value}),
+        **({} if order.last_update_reason is None
+           else {"last_update_reason": order.last_update_reason}),
     }
 
 

@@ -207,6 +207,15 @@ def _subaccount(body: Body) -> int:
     return value
 
 
+def check_subaccount_value(value: int | None) -> int:
+    """Return a body's ``subaccount`` (0 when absent), refusing one out of range."""
+    if value is None:
+        return 0
+    if not 0 <= value <= MAX_SUBACCOUNT:
+        raise InvalidParameters(f"subaccount must be between 0 and {MAX_SUBACCOUNT}")
+    return value
+
+
 def parse_create_rfq(data: Mapping[str, Any], *, whole_contracts: bool) -> CreateRfq:
     """Validate a Create RFQ body in either API generation's vocabulary (docs/behaviour.md)."""
     body = Body(data, "CreateRFQRequest")

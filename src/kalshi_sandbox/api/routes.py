@@ -9,6 +9,7 @@ transaction, so a refused request changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -70,6 +71,8 @@ class TradeApi:
         self.settings = settings
         self.limits = limits
         self._limiter = limits if enforce and limits.enforced else None
+        self.extensions: list[Callable[[], list[tuple[str, str, Handler, Cost | None]]]] = []
+        """More endpoints (orders, market data), routed before these."""
 
     async def actor(self, request: Request) -> Actor:
         """Authenticate a request by its signature over the path as sent on the wire.
@@ -253,12 +256,15 @@ class TradeApi:
             max_settled=wire.unix_seconds(params, "max_settled_ts", op),
         )
         page = await self.exchange.list_markets(query)
-        return json_response({"markets": [render.render_market(m) for m in page.items],
+        data = self.exchange.marketdata
+        return json_response({"markets": [render.render_market(m, data.top(m.ticker))
+                                          for m in page.items],
                               "cursor": wire.next_cursor(page)})
 
     async def get_market(self, request: Request) -> Response:
         market = await self.exchange.get_market(request.path_params["ticker"])
-        return json_response({"market": render.render_market(market)})
+        top = self.exchange.marketdata.top(market.ticker)
+        return json_response({"market": render.render_market(market, top)})
 
     async def exchange_status(self, request: Request) -> Response:
         return json_response({"exchange_active": True, "trading_active": True,
@@ -334,7 +340,9 @@ class TradeApi:
         comm = PREFIX + "/communications"
         scoped = comm + "/rfqs/{rfq_id}/quotes/{quote_id}"
         bare = comm + "/quotes/{quote_id}"
+        extra = [endpoint for more in self.extensions for endpoint in more()]
         return [
+            *extra,
             ("GET", comm + "/id", self.communications_id, READ),
             ("GET", comm + "/rfqs", self.list_rfqs, READ),
             ("POST", comm + "/rfqs", self.create_rfq, WRITE),

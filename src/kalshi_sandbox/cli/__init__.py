@@ -1,21 +1,23 @@
 """The ``kalshi-sandbox`` command: run the server, trade against it, and use the tester's powers.
 
-``serve`` runs the sandbox (cli/serve.py); ``rfq``, ``quote``, ``market``, ``portfolio`` and
-``watch`` trade against it, or against Kalshi (cli/trade.py); each tester power brings its own
-sub-command (``powers/<power>/cli.py``): ``account``, ``market create`` and ``reset``;
-``clock``; ``bots``; ``faults``; ``snapshot`` and ``journal``.
+``serve`` runs the sandbox (cli/serve.py); ``rfq``, ``quote``, ``order``, ``market``,
+``portfolio`` and ``watch`` trade against it, or against Kalshi (cli/trade.py, cli/orders.py);
+each tester power brings its own sub-command (``powers/<power>/cli.py``): ``account``,
+``market create`` and ``reset``; ``clock``; ``bots``; ``liquidity``; ``faults``; ``snapshot``
+and ``journal``.
 """
 
 from __future__ import annotations
 
 import typer
 
+from kalshi_sandbox.cli import orders, trade, watch
 from kalshi_sandbox.cli import serve as _serve
-from kalshi_sandbox.cli import trade, watch
 from kalshi_sandbox.powers.admin import cli as admin
 from kalshi_sandbox.powers.clock.cli import clock_app
 from kalshi_sandbox.powers.counterparties.cli import bots_app
 from kalshi_sandbox.powers.faults.cli import faults_app
+from kalshi_sandbox.powers.liquidity.cli import liquidity_app
 from kalshi_sandbox.powers.state.cli import journal_app, snapshot_app
 
 app = typer.Typer(
@@ -30,6 +32,8 @@ market_app = typer.Typer(help="Markets: create them in the sandbox, or read them
 market_app.command("create")(admin.market_create)
 market_app.command("list")(trade.market_list)
 market_app.command("get")(trade.market_get)
+market_app.command("book")(orders.market_book)
+market_app.command("trades")(orders.market_trades)
 
 app.command()(_serve.serve)
 app.add_typer(admin.account_app, name="account")
@@ -38,9 +42,11 @@ app.add_typer(clock_app, name="clock")
 app.command()(admin.reset)
 app.add_typer(trade.rfq_app, name="rfq")
 app.add_typer(trade.quote_app, name="quote")
+app.add_typer(orders.order_app, name="order")
 app.add_typer(trade.portfolio_app, name="portfolio")
 app.command()(watch.watch)
 app.add_typer(bots_app, name="bots")
+app.add_typer(liquidity_app, name="liquidity")
 app.add_typer(faults_app, name="faults")
 app.add_typer(snapshot_app, name="snapshot")
 app.add_typer(journal_app, name="journal")

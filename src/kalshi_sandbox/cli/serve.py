@@ -38,6 +38,8 @@ def serve(
     requesters: Annotated[int | None, _opt("requesters")] = None,
     requester_interval: Annotated[float | None, _opt("requester_interval")] = None,
     rate_limit: Annotated[str | None, _opt("rate_limit")] = None,
+    legacy_orders: Annotated[str | None, _opt("legacy_orders")] = None,
+    liquidity: Annotated[bool, typer.Option("--liquidity", help=help_for("liquidity"))] = False,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     access_log: Annotated[bool, typer.Option("--access-log",
                                              help="Log every request.")] = False,
@@ -59,6 +61,7 @@ def serve(
             rate_limit=rate_limit, seed=False if no_seed else None,
             allowed_hosts=allowed_hosts, forwarded_allow_ips=forwarded_allow_ips,
             verbose_auth=True if verbose_auth else None, max_body_bytes=max_body_bytes,
+            legacy_orders=legacy_orders, liquidity=True if liquidity else None,
         )
         settings.validate()
     except ValueError as exc:
@@ -91,7 +94,7 @@ def print_banner(box: Any) -> None:
     console.print(f"database: {s.database_path}   clock: {s.clock}   "
                   f"confirm window {s.confirm_window:g}s / execution {s.execution_delay:g}s "
                   f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)   "
-                  f"rate limits: {s.rate_limit}")
+                  f"rate limits: {s.rate_limit}   legacy order writes: {s.legacy_orders}")
     if box.demo:
         console.print("\n[bold]Demo accounts[/bold]")
         for demo in box.demo:
@@ -107,4 +110,12 @@ def print_banner(box: Any) -> None:
         console.print("\n[bold]Counterparties[/bold] (kalshi-sandbox bots list)")
         for bot in bots:
             console.print(f"  {bot['name']:<20} {bot['kind']}")
+    makers = box.liquidity.describe_all()
+    if makers:
+        console.print("\n[bold]Liquidity[/bold] (kalshi-sandbox liquidity list)")
+        for maker in makers:
+            tickers = [m if isinstance(m, str) else m["ticker"]
+                       for m in maker["markets"] or ()]
+            markets = ", ".join(tickers) or "every open market"
+            console.print(f"  {maker['name']:<20} {markets}")
     console.print()

@@ -1,4 +1,8 @@
-"""``kalshi-sandbox watch``: a live view of the WebSocket channels on a terminal."""
+"""``kalshi-sandbox watch``: a live view of the WebSocket channels on a terminal.
+
+The communications and private channels show as a table of the latest messages;
+``orderbook_delta`` as a live price ladder per market (cli/ladder.py).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,15 @@ from rich.live import Live
 from rich.table import Table
 
 from kalshi_sandbox.cli.connection import Role, Target, _plain, connected, failures
+from kalshi_sandbox.cli.ladder import LadderView
 from kalshi_sandbox.cli.options import console
 from kalshi_sandbox.cli.output import _size, _table, _text
 from kalshi_sandbox.client import (
     DataMessage,
     FillMessage,
+    MarketPositionMessage,
+    OrderbookDelta,
+    OrderbookSnapshot,
     QuoteAccepted,
     QuoteCreated,
     QuoteExecuted,
@@ -28,6 +36,8 @@ from kalshi_sandbox.client import (
     StreamEvent,
     Subscribed,
     SubscriptionDropped,
+    TickerMessage,
+    TradeMessage,
     UnknownMessage,
     UserOrderMessage,
 )
@@ -70,6 +80,22 @@ def _event_row(event: DataMessage) -> list[Any]:
     if isinstance(event, UserOrderMessage):
         return [event.seq, event.type, event.ticker, "-", f"order {event.order_id}",
                 event.initial_count, f"yes {event.yes_price} ({event.status})", event.side]
+    if isinstance(event, OrderbookSnapshot):
+        return [event.seq, event.type, event.market_ticker, "-", "-",
+                f"{len(event.yes)} yes / {len(event.no)} no levels", "", ""]
+    if isinstance(event, OrderbookDelta):
+        sign = "+" if event.delta > 0 else ""
+        return [event.seq, event.type, event.market_ticker, "-", "-", f"{sign}{event.delta}",
+                f"{event.side.value} bid {event.price}", event.side]
+    if isinstance(event, TickerMessage):
+        return [event.seq, event.type, event.market_ticker, "-", "-", event.volume,
+                f"{event.yes_bid} / {event.yes_ask} last {event.price}", ""]
+    if isinstance(event, TradeMessage):
+        return [event.seq, event.type, event.market_ticker, "-", f"trade {event.trade_id}",
+                event.count, f"yes {event.yes_price}", event.taker_side]
+    if isinstance(event, MarketPositionMessage):
+        return [event.seq, event.type, event.market_ticker, "-", "-", event.position,
+                f"cost {event.position_cost}", ""]
     assert isinstance(event, UnknownMessage)
     return [event.seq, event.type, "", "", "", "", event.error or "", ""]
 
@@ -85,9 +111,36 @@ def _event_line(event: StreamEvent) -> str:
                 f"subscribing to {event.channel} again, messages were lost")
     if isinstance(event, Reconnected):
         return f"reconnected after {event.attempts} attempt(s): {event.reason}"
+    market = _market_line(event)
+    if market is not None:
+        return "  ".join(f"{k}={_text(v)}" for k, v in market.items() if v is not None)
     cells = [_text(v) for v in _event_row(event)]
     return "  ".join(f"{name}={cell}" for name, cell in zip(WATCH_COLUMNS, cells, strict=True)
                      if cell not in ("", "-"))
+
+
+def _market_line(event: DataMessage) -> dict[str, Any] | None:
+    """Return the fields of a market-data message's line (None for other messages)."""
+    head = {"seq": event.seq, "type": event.type}
+    if isinstance(event, OrderbookSnapshot):
+        return {**head, "market": event.market_ticker, "yes_levels": len(event.yes),
+                "no_levels": len(event.no)}
+    if isinstance(event, OrderbookDelta):
+        sign = "+" if event.delta > 0 else ""
+        return {**head, "market": event.market_ticker, "side": event.side.value,
+                "price": event.price, "delta": f"{sign}{event.delta}",
+                "client_order_id": event.client_order_id}
+    if isinstance(event, TickerMessage):
+        return {**head, "market": event.market_ticker, "yes_bid": event.yes_bid,
+                "yes_ask": event.yes_ask, "last": event.price, "volume": event.volume}
+    if isinstance(event, TradeMessage):
+        return {**head, "market": event.market_ticker, "count": event.count,
+                "yes_price": event.yes_price, "taker": event.taker_side,
+                "trade": event.trade_id}
+    if isinstance(event, MarketPositionMessage):
+        return {**head, "market": event.market_ticker, "position": event.position,
+                "cost": event.position_cost}
+    return None
 
 
 WATCH_COLUMNS = ["seq", "type", "market", "rfq", "quote", "size", "yes / no bid", "side"]
@@ -135,22 +188,33 @@ def watch(
     channels: Annotated[list[str] | None, typer.Option(
         "--channel", show_default=False,
         help="A channel to stream; repeat for several (default: communications). "
-             "fill and user_orders show your own fills and orders.")] = None,
+             "fill, user_orders and market_positions show your own; orderbook_delta draws a "
+             "live ladder of each --market; ticker and trade follow the markets.")] = None,
+    markets: Annotated[list[str] | None, typer.Option(
+        "--market", show_default=False,
+        help="A market ticker for the market channels; repeat for several (orderbook_delta "
+             "needs at least one).")] = None,
     *, target: Target,
 ) -> None:
-    """Stream the communications channel live (JSON: one object per line).
+    """Stream WebSocket channels live: communications by default (JSON: one object per line).
 
-    The stream reconnects and resubscribes by itself after a dropped connection and reports
-    gaps in the message sequence.
+    With --channel orderbook_delta, a terminal shows each --market's book as a price ladder
+    redrawn as the deltas arrive. The stream reconnects and resubscribes by itself after a
+    dropped connection and reports gaps in the message sequence.
     """
+    chosen = tuple(channels or ["communications"])
+    if "orderbook_delta" in chosen and not markets:
+        raise typer.BadParameter("orderbook_delta needs at least one --market",
+                                 param_hint="--market")
     with failures(target), suppress(KeyboardInterrupt):
-        asyncio.run(_watch(target, mine, count, rows, tuple(channels or ["communications"])))
+        asyncio.run(_watch(target, mine, count, rows, chosen, tuple(markets or ())))
 
 
 async def _watch(target: Target, mine: bool, count: int | None, rows: int,
-                 channels: tuple[str, ...]) -> None:
+                 channels: tuple[str, ...], markets: tuple[str, ...] = ()) -> None:
     async with target.async_client() as client:
-        subscription = client.subscribe(*channels, user_filter="self" if mine else None)
+        subscription = client.subscribe(*channels, user_filter="self" if mine else None,
+                                        market_tickers=markets or None)
         seen = 0
         if target.as_json:
             async with subscription:
@@ -170,6 +234,18 @@ async def _watch(target: Target, mine: bool, count: int | None, rows: int,
                     seen += not isinstance(event, Subscribed | SequenceGap | Reconnected)
                     if count is not None and seen >= count:
                         return
+            return
+        if "orderbook_delta" in channels:
+            ladders = LadderView(markets, rows)
+            with Live(ladders.render(), console=console, auto_refresh=False) as live:
+                async with subscription:
+                    async for event in subscription:
+                        ladders.add(event, None if isinstance(
+                            event, OrderbookSnapshot | OrderbookDelta) else _event_line(event))
+                        live.update(ladders.render(), refresh=True)
+                        seen += not isinstance(event, Subscribed | SequenceGap | Reconnected)
+                        if count is not None and seen >= count:
+                            return
             return
         view = WatchView(rows)
         with Live(view.render(), console=console, auto_refresh=False) as live:

@@ -1,13 +1,16 @@
-"""A client for Kalshi's Trade API v2 RFQ flow: the sandbox, Kalshi demo or production.
+"""A client for Kalshi's Trade API v2: the RFQ flow, orders and market data, against the
+sandbox, Kalshi demo or production.
 
 >>> from kalshi_sandbox.client import KalshiClient
 >>> client = KalshiClient("sandbox", key_id="...", private_key="~/.kalshi/key.pem")
 >>> rfq_id = client.create_rfq("KXSANDBOX-26DEC31-T50", contracts=10)
+>>> placed = client.create_order("KXSANDBOX-26DEC31-T50", "bid", count=10, price="0.45")
 
 The same code talks to Kalshi by changing ``"sandbox"`` to ``"demo"`` or ``"prod"``.
 This package never imports the server's packages.
 """
 
+from kalshi_sandbox.client._order_calls import OrderSpec
 from kalshi_sandbox.client.async_client import AsyncKalshiClient
 from kalshi_sandbox.client.auth import (
     KalshiAuth,
@@ -16,6 +19,7 @@ from kalshi_sandbox.client.auth import (
     sign_request,
     signing_message,
 )
+from kalshi_sandbox.client.book import LiveBook, OrderBook
 from kalshi_sandbox.client.credentials import Credentials, CredentialsError
 from kalshi_sandbox.client.environments import (
     DEMO,
@@ -45,6 +49,9 @@ from kalshi_sandbox.client.errors import (
 from kalshi_sandbox.client.messages import (
     DataMessage,
     FillMessage,
+    MarketPositionMessage,
+    OrderbookDelta,
+    OrderbookSnapshot,
     QuoteAccepted,
     QuoteCreated,
     QuoteExecuted,
@@ -56,6 +63,8 @@ from kalshi_sandbox.client.messages import (
     StreamMessage,
     Subscribed,
     SubscriptionDropped,
+    TickerMessage,
+    TradeMessage,
     UnknownMessage,
     UserOrderMessage,
 )
@@ -81,6 +90,15 @@ from kalshi_sandbox.client.models import (
     RfqStatus,
     Side,
 )
+from kalshi_sandbox.client.order_models import (
+    CancelResult,
+    Candlestick,
+    DecreaseResult,
+    OrderGroup,
+    OrderResult,
+    QueuePosition,
+    Trade,
+)
 from kalshi_sandbox.client.stream import Subscription
 from kalshi_sandbox.client.sync_client import KalshiClient
 
@@ -96,10 +114,13 @@ __all__ = [
     "Balance",
     "BlockTradeProposal",
     "BucketLimit",
+    "CancelResult",
+    "Candlestick",
     "ConflictError",
     "Credentials",
     "CredentialsError",
     "DataMessage",
+    "DecreaseResult",
     "EndpointCosts",
     "Environment",
     "EventPosition",
@@ -112,16 +133,25 @@ __all__ = [
     "KalshiClient",
     "KalshiConnectionError",
     "KalshiError",
+    "LiveBook",
     "Market",
+    "MarketPositionMessage",
     "MveSelectedLeg",
     "NotFoundError",
     "Order",
+    "OrderBook",
+    "OrderGroup",
+    "OrderResult",
+    "OrderSpec",
+    "OrderbookDelta",
+    "OrderbookSnapshot",
     "Page",
     "PermissionDeniedError",
     "Position",
     "PositionsPage",
     "PriceRange",
     "PrivateKey",
+    "QueuePosition",
     "Quote",
     "QuoteAccepted",
     "QuoteCreated",
@@ -144,6 +174,9 @@ __all__ = [
     "Subscribed",
     "Subscription",
     "SubscriptionDropped",
+    "TickerMessage",
+    "Trade",
+    "TradeMessage",
     "UnexpectedResponseError",
     "UnknownMessage",
     "UserOrderMessage",

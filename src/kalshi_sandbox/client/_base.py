@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -87,16 +87,27 @@ class BaseClient:
 
     def subscribe(self, *channels: str, user_filter: str | None = None,
                   shard_factor: int | None = None, shard_key: int | None = None,
+                  market_tickers: Sequence[str] | None = None,
+                  use_yes_price: bool | None = None, send_initial_snapshot: bool | None = None,
                   reconnect: bool = True, max_reconnect_attempts: int | None = None,
                   backoff: float = 0.5, backoff_max: float = 30.0) -> Subscription:
         """Subscribe to WebSocket channels (default ``communications``); iterate with ``async for``.
 
         The handshake is signed with this client's key. ``user_filter="self"`` limits RFQ
         events to your own RFQs; ``shard_factor``/``shard_key`` split the channel across
-        connections (Kalshi's WebSocket quick start). See :class:`Subscription` for reconnect
-        behaviour.
+        connections (Kalshi's WebSocket quick start). ``market_tickers`` limits the market
+        channels (``orderbook_delta`` needs it; ``ticker``, ``trade``, ``fill``,
+        ``user_orders`` and ``market_positions`` take it); ``use_yes_price`` has
+        ``orderbook_delta`` report NO levels at YES prices. See :class:`Subscription` for
+        reconnect behaviour.
         """
         params: dict[str, Any] = {}
+        if market_tickers is not None:
+            params["market_tickers"] = list(market_tickers)
+        if use_yes_price is not None:
+            params["use_yes_price"] = use_yes_price
+        if send_initial_snapshot is not None:
+            params["send_initial_snapshot"] = send_initial_snapshot
         if user_filter is not None:
             params["user_filter"] = user_filter
         if shard_factor is not None:

@@ -31,11 +31,12 @@ from kalshi_sandbox.client.models import (
     Rfq,
     Side,
 )
+from kalshi_sandbox.client.orders_api import AsyncOrders
 
 T = TypeVar("T")
 
 
-class AsyncKalshiClient(BaseClient):
+class AsyncKalshiClient(BaseClient, AsyncOrders):
     """The asyncio twin of :class:`~kalshi_sandbox.client.KalshiClient`.
 
     Same constructor, same methods, awaited; ``iter_*`` methods are async iterators

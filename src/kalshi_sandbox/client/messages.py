@@ -1,6 +1,7 @@
-"""What a WebSocket subscription yields: the ``communications`` messages and stream events.
+"""What a WebSocket subscription yields: the channels' messages and stream events.
 
-Data messages (https://docs.kalshi.com/websockets/communications) carry their envelope's
+Data messages (https://docs.kalshi.com/websockets/communications; the market-data channels'
+in client/market_messages.py) carry their envelope's
 ``sid``, ``seq`` and ``sending_ts_ms`` next to the typed payload. Stream events report what
 happened to the connection itself: :class:`Subscribed` when the server acknowledged a channel,
 :class:`SequenceGap` when ``seq`` skipped numbers (messages were lost; the channel has no
@@ -12,11 +13,21 @@ connection dropped and was re-established (messages sent meanwhile are lost).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kalshi_sandbox.client._envelope import StreamMessage, envelope_fields, from_ms
+from kalshi_sandbox.client.market_messages import (
+    MARKET_MESSAGE_TYPES,
+    MarketPositionMessage,
+    OrderbookDelta,
+    OrderbookSnapshot,
+    TickerMessage,
+    TradeMessage,
+    parse_market_message,
+)
 from kalshi_sandbox.client.models import (
     CENTI_CENT,
     MveSelectedLeg,
@@ -33,21 +44,6 @@ from kalshi_sandbox.client.models import (
     text,
     timestamp,
 )
-
-
-def _raw() -> Any:
-    return field(default_factory=dict, repr=False, compare=False)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StreamMessage:
-    """A data message: the envelope's fields and the decoded ``msg`` in ``raw``."""
-
-    type: str
-    sid: int | None = None
-    seq: int | None = None
-    sending_ts_ms: int | None = None
-    raw: Mapping[str, Any] = _raw()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,22 +227,12 @@ class Reconnected:
 
 
 DataMessage = (RfqCreated | RfqDeleted | QuoteCreated | QuoteAccepted | QuoteExecuted
-               | FillMessage | UserOrderMessage | UnknownMessage)
+               | FillMessage | UserOrderMessage | OrderbookSnapshot | OrderbookDelta
+               | TickerMessage | TradeMessage | MarketPositionMessage | UnknownMessage)
 """A message the server sent on a channel."""
 
 StreamEvent = DataMessage | Subscribed | SequenceGap | SubscriptionDropped | Reconnected
 """Everything a subscription yields."""
-
-
-def _envelope(envelope: Mapping[str, Any]) -> dict[str, Any]:
-    msg = envelope.get("msg")
-    return {
-        "type": str(envelope.get("type")),
-        "sid": integer(envelope, "sid"),
-        "seq": integer(envelope, "seq"),
-        "sending_ts_ms": integer(envelope, "sending_ts_ms"),
-        "raw": msg if isinstance(msg, Mapping) else {},
-    }
 
 
 def _quote_common(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -272,10 +258,6 @@ def _offers(m: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _from_ms(stamp: int) -> datetime:
-    return datetime.fromtimestamp(stamp // 1000, UTC) + timedelta(milliseconds=stamp % 1000)
-
-
 def _required_side(m: Mapping[str, Any], *names: str) -> Side:
     value = side(m, *names)
     if value is None:
@@ -292,10 +274,12 @@ def _required_count(m: Mapping[str, Any], current: str, legacy: str) -> Decimal:
 
 def parse_message(envelope: Mapping[str, Any]) -> DataMessage:
     """Turn a data envelope into its typed message (:class:`UnknownMessage` if unmodelled)."""
-    base = _envelope(envelope)
+    base = envelope_fields(envelope)
     m: Mapping[str, Any] = base["raw"]
     kind = base["type"]
     try:
+        if kind in MARKET_MESSAGE_TYPES:
+            return parse_market_message(kind, base)
         if kind == "rfq_created":
             return RfqCreated(
                 **base, id=required_text(m, "id"), creator_id=required_text(m, "creator_id"),
@@ -345,7 +329,7 @@ def parse_message(envelope: Mapping[str, Any]) -> DataMessage:
                 yes_price=required_amount(m, "yes_price_dollars", "yes_price"),
                 no_price=amount(m, "no_price_dollars", "no_price"),
                 count=_required_count(m, "count_fp", "count"),
-                ts=(_from_ms(stamp) if stamp is not None
+                ts=(from_ms(stamp) if stamp is not None
                     else required_timestamp(m.get("ts"), "ts")),
                 action=text(m, "action"), is_taker=flag(m, "is_taker"),
                 fee_cost=amount(m, "fee_cost"),
@@ -376,6 +360,9 @@ def parse_message(envelope: Mapping[str, Any]) -> DataMessage:
 __all__ = [
     "DataMessage",
     "FillMessage",
+    "MarketPositionMessage",
+    "OrderbookDelta",
+    "OrderbookSnapshot",
     "QuoteAccepted",
     "QuoteCreated",
     "QuoteExecuted",
@@ -387,6 +374,8 @@ __all__ = [
     "StreamMessage",
     "Subscribed",
     "SubscriptionDropped",
+    "TickerMessage",
+    "TradeMessage",
     "UnknownMessage",
     "UserOrderMessage",
     "parse_message",

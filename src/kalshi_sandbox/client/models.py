@@ -560,6 +560,14 @@ class Order:
     created_time: datetime | None = None
     last_update_time: datetime | None = None
     subaccount: int | None = None
+    book_side: str | None = None
+    """``bid`` (buys YES) or ``ask`` (sells YES, buys NO): the order's side of the YES book."""
+    time_in_force: str | None = None
+    expiration_time: datetime | None = None
+    order_group_id: str | None = None
+    post_only: bool | None = None
+    self_trade_prevention_type: str | None = None
+    last_update_reason: str | None = None
     raw: Mapping[str, Any] = _raw()
 
     @classmethod
@@ -585,6 +593,13 @@ class Order:
             created_time=timestamp(data.get("created_time")),
             last_update_time=timestamp(data.get("last_update_time")),
             subaccount=integer(data, "subaccount_number"),
+            book_side=text(data, "book_side"),
+            time_in_force=text(data, "time_in_force"),
+            expiration_time=timestamp(data.get("expiration_time")),
+            order_group_id=text(data, "order_group_id"),
+            post_only=flag(data, "post_only"),
+            self_trade_prevention_type=text(data, "self_trade_prevention_type"),
+            last_update_reason=text(data, "last_update_reason"),
             raw=data,
         )
 

@@ -31,12 +31,13 @@ from kalshi_sandbox.client.models import (
     Rfq,
     Side,
 )
+from kalshi_sandbox.client.orders_api import SyncOrders
 
 T = TypeVar("T")
 
 
-class KalshiClient(BaseClient):
-    """A blocking client for Kalshi's Trade API v2 RFQ flow and the calls around it.
+class KalshiClient(BaseClient, SyncOrders):
+    """A blocking client for Kalshi's Trade API v2: the RFQ flow, orders and market data.
 
     Choose the server with ``env`` (``"sandbox"``, ``"demo"``, ``"prod"``) or ``base_url``
     (a server root such as ``http://127.0.0.1:8000``, or a URL ending in ``/trade-api/v2``).

@@ -199,3 +199,69 @@ class IllegalTransition(InvalidParameters):
         self.state = state
         self.trigger = trigger
         super().__init__(details or f"cannot {trigger} {subject} in state {state}")
+
+
+# Order entry (https://docs.kalshi.com/api-reference/orders/create-order-v2) ----------------
+
+
+class InvalidOrder(SandboxError):
+    """An order Kalshi refuses as a whole (post-only cross, a triggered order group...)."""
+
+    status = 400
+    code = "invalid_order"
+    default_message = "invalid order"
+
+
+class InvalidPrice(SandboxError):
+    """A price off the market's grid, or at $0 or $1."""
+
+    status = 400
+    code = "invalid_price"
+    default_message = "invalid price"
+
+
+class InvalidOrderSize(SandboxError):
+    """A count that is zero, off the 0.01 grid, or larger than allowed."""
+
+    status = 400
+    code = "invalid_order_size"
+    default_message = "invalid order size"
+
+
+class OrderAlreadyExists(Conflict):
+    """The caller already has an order with this ``client_order_id``."""
+
+    code = "order_already_exists"
+    default_message = "order already exists"
+
+
+class FillOrKillInsufficientVolume(Conflict):
+    """A fill-or-kill order that the resting volume cannot fill entirely."""
+
+    code = "fill_or_kill_insufficient_resting_volume"
+    default_message = "fill or kill insufficient resting volume"
+
+
+class MarketClosed(Conflict):
+    """The market is not open for trading."""
+
+    code = "market_closed"
+    default_message = "market closed"
+
+
+class Gone(SandboxError):
+    """An endpoint Kalshi has switched off (the legacy order writes)."""
+
+    status = 410
+    code = "gone"
+    default_message = "gone"
+
+
+class DeprecatedOrderEndpoint(Gone):
+    """A legacy ``/portfolio/orders`` write, which Kalshi answers with 410 since June 2026."""
+
+    code = "deprecated_v1_order_endpoint"
+    default_message = "Please switch to the V2 endpoints"
+
+    def __init__(self) -> None:
+        super().__init__("https://docs.kalshi.com/api-reference/orders/create-order-v2")

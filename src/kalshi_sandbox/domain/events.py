@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kalshi_sandbox.domain.clock import Instant
-from kalshi_sandbox.domain.portfolio import Fill, Order
-from kalshi_sandbox.domain.quote import Quote
+from kalshi_sandbox.domain.market import Market
+from kalshi_sandbox.domain.orders import OrderGroup
+from kalshi_sandbox.domain.portfolio import Fill, Order, Position
+from kalshi_sandbox.domain.quote import Quote, Side
 from kalshi_sandbox.domain.rfq import Rfq
 
 
@@ -83,6 +85,47 @@ class FillCreated:
     """The user's position in the market after this fill (0.01-contract units, + = YES)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LevelChanged:
+    """The resting count at one price level of a market's book changed (``orderbook_delta``)."""
+
+    ticker: str
+    side: Side
+    """``YES``: the YES bid ladder; ``NO``: the NO bid ladder (YES asks)."""
+    yes_price: int
+    delta: int
+    user_id: str
+    """Whose order changed the level (its owner alone sees ``client_order_id``)."""
+    subaccount: int
+    client_order_id: str
+    ts: Instant
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChanged:
+    """A user's position in a market changed (``market_positions``)."""
+
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class MarketUpdated:
+    """A market's trading figures changed: last price, volume, open interest (``ticker``)."""
+
+    market: Market
+
+
+@dataclass(frozen=True, slots=True)
+class OrderGroupChanged:
+    """An order group was created, triggered, reset, deleted or given a new limit
+    (``order_group_updates``)."""
+
+    group: OrderGroup
+    event_type: str
+    """``created``, ``triggered``, ``reset``, ``deleted`` or ``limit_updated``."""
+    ts: Instant
+
+
 Event = (
     RfqCreated
     | RfqDeleted
@@ -93,4 +136,8 @@ Event = (
     | QuoteExecuted
     | OrderUpdated
     | FillCreated
+    | LevelChanged
+    | PositionChanged
+    | MarketUpdated
+    | OrderGroupChanged
 )

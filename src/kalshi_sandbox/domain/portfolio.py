@@ -11,6 +11,14 @@ from kalshi_sandbox.domain.money import ONE_DOLLAR, cost
 from kalshi_sandbox.domain.quote import Side
 
 
+class TimeInForce(StrEnum):
+    """Kalshi's ``time_in_force`` values (https://docs.kalshi.com/api-reference/orders/create-order-v2)."""
+
+    GOOD_TILL_CANCELED = "good_till_canceled"
+    IMMEDIATE_OR_CANCEL = "immediate_or_cancel"
+    FILL_OR_KILL = "fill_or_kill"
+
+
 class OrderStatus(StrEnum):
     """Order statuses of Kalshi's Order object."""
 
@@ -21,7 +29,13 @@ class OrderStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """An order placed for one party of an RFQ execution."""
+    """An order: one placed on the book, or one party's of an RFQ execution.
+
+    ``side`` is the outcome the order buys (``YES`` is a bid on the YES book, ``NO`` an ask)
+    and ``yes_price`` its limit on the YES leg. The fields after ``post_only`` belong to
+    orders entered through the order endpoints; an RFQ execution's orders leave them at
+    their defaults.
+    """
 
     order_id: str
     user_id: str
@@ -40,11 +54,67 @@ class Order:
     created_ts: Instant
     updated_ts: Instant
     post_only: bool = False
+    reduced: int = 0
+    """Contracts taken off by decreases and amends (negative when an amend raised the size)."""
+    time_in_force: TimeInForce | None = None
+    expiration_ts: Instant | None = None
+    self_trade_prevention: str | None = None
+    order_group_id: str | None = None
+    cancel_order_on_pause: bool = False
+    reduce_only: bool = False
+    priority: int = 0
+    """Time priority in the book: lower rests ahead at the same price."""
+    wire_side: str = ""
+    """The legacy ``side`` the order was placed with (``yes``/``no``); empty for V2 orders."""
+    wire_action: str = ""
+    """The legacy ``action`` the order was placed with (``buy``/``sell``); empty for V2."""
+    last_update_reason: str | None = None
 
     @property
     def remaining_count(self) -> int:
         """Return the unfilled part of the order."""
-        return self.initial_count - self.fill_count if self.status is OrderStatus.RESTING else 0
+        if self.status is not OrderStatus.RESTING:
+            return 0
+        return self.initial_count - self.fill_count - self.reduced
+
+    @property
+    def book_side(self) -> str:
+        """Return Kalshi's ``book_side``: ``bid`` for a YES buyer, ``ask`` for a NO buyer."""
+        return "bid" if self.side is Side.YES else "ask"
+
+    def own_price(self, yes_price: int) -> int:
+        """Return what one contract at ``yes_price`` costs this order's side."""
+        return yes_price if self.side is Side.YES else ONE_DOLLAR - yes_price
+
+    def filled(self, count: int, yes_price: int, fee: int, *, taker: bool,
+               now: Instant) -> Order:
+        """Return this order after ``count`` more contracts filled at ``yes_price``."""
+        fill_cost = cost(self.own_price(yes_price), count)
+        fill_count = self.fill_count + count
+        done = self.initial_count - fill_count - self.reduced <= 0
+        return _order_changed(
+            self, fill_count=fill_count,
+            status=OrderStatus.EXECUTED if done else self.status,
+            taker_fill_cost=self.taker_fill_cost + (fill_cost if taker else 0),
+            maker_fill_cost=self.maker_fill_cost + (0 if taker else fill_cost),
+            taker_fees=self.taker_fees + (fee if taker else 0),
+            maker_fees=self.maker_fees + (0 if taker else fee),
+            updated_ts=now,
+        )
+
+    def canceled(self, now: Instant, reason: str | None = None) -> Order:
+        """Return this order with its remainder cancelled (executed if nothing remained)."""
+        left = self.initial_count - self.fill_count - self.reduced
+        status = OrderStatus.CANCELED if left > 0 else OrderStatus.EXECUTED
+        return _order_changed(self, status=status, updated_ts=now,
+                              last_update_reason=reason or self.last_update_reason)
+
+    def resized(self, remaining: int, now: Instant, reason: str | None = None) -> Order:
+        """Return this resting order with ``remaining`` contracts left to fill."""
+        reduced = self.initial_count - self.fill_count - remaining
+        status = OrderStatus.RESTING if remaining > 0 else OrderStatus.CANCELED
+        return _order_changed(self, reduced=reduced, status=status, updated_ts=now,
+                              last_update_reason=reason or self.last_update_reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +199,7 @@ class Position:
         return price, signed, exposure, realized, cash
 
 
+_order_changed = copier(Order)
 _changed = copier(Position)
 
 

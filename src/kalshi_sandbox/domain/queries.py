@@ -81,3 +81,15 @@ class PortfolioQuery:
     subaccount: int | None = None
     min_ts: Instant | None = None
     max_ts: Instant | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradeQuery:
+    """Filters for listing public trades (the takers' fills), newest first."""
+
+    limit: int
+    after: Cursor | None = None
+    ticker: str | None = None
+    min_ts: Instant | None = None
+    max_ts: Instant | None = None
+    is_block_trade: bool | None = None

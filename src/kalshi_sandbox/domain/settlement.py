@@ -6,8 +6,9 @@ the YES buyer pays the YES price, the NO buyer one dollar less it, and each pays
 it first (``Position.apply_fill``). A trade settles only if every party's balance stays at
 or above zero; otherwise nothing of it happens.
 
-``settle`` is the one path every trade takes; ``execute_quote`` builds the orders and fills
-an RFQ execution leaves behind (docs/behaviour.md, "Execution").
+``settle`` is the one path every trade takes, on the book and in an RFQ's execution (which
+enters both parties' orders into the book, exchange/engine.py); ``trade_fills`` builds the
+fills a trade leaves behind (docs/behaviour.md, "Execution").
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kalshi_sandbox.domain.clock import Instant
-from kalshi_sandbox.domain.money import cost, trading_fee
-from kalshi_sandbox.domain.portfolio import Fill, Order, OrderStatus, Position
+from kalshi_sandbox.domain.money import trading_fee
+from kalshi_sandbox.domain.portfolio import Fill, Order, Position
 from kalshi_sandbox.domain.quote import Quote, Side, Terms
 from kalshi_sandbox.domain.rfq import Rfq
 from kalshi_sandbox.domain.rules import Rules
@@ -91,6 +92,30 @@ def check_funds(position: Position, balance: int, side: Side, yes_price: int, co
     return needed if needed > balance else None
 
 
+# Book trades -----------------------------------------------------------------------------
+
+
+def match_legs(taker: Order, maker_user_id: str, maker_subaccount: int,
+               rules: Rules) -> tuple[Leg, Leg]:
+    """Return the legs of a book trade: the incoming order (taker), then the resting one."""
+    return (Leg(taker.user_id, taker.subaccount, taker.side, rules.taker_fee_bps, True),
+            Leg(maker_user_id, maker_subaccount, taker.side.opposite, rules.maker_fee_bps,
+                False))
+
+
+def trade_fills(settled: Sequence[Settled], order_ids: Sequence[str], ticker: str,
+                yes_price: int, count: int, ids: Ids, now: Instant, *,
+                block_trade: bool = False) -> list[Fill]:
+    """Return one fill per party of a settled trade; the fills share one trade id."""
+    trade_id = ids.new()
+    return [Fill(fill_id=ids.new(), trade_id=trade_id, order_id=order_id,
+                 user_id=result.leg.user_id, subaccount=result.leg.subaccount, ticker=ticker,
+                 side=result.leg.side, yes_price=yes_price, count=count,
+                 is_taker=result.leg.is_taker, fee=result.fee, created_ts=now,
+                 is_block_trade=block_trade)
+            for result, order_id in zip(settled, order_ids, strict=True)]
+
+
 # RFQ executions --------------------------------------------------------------------------
 
 
@@ -102,68 +127,14 @@ def quote_legs(quote: Quote, rfq: Rfq, terms: Terms, rules: Rules) -> tuple[Leg,
                 rules.maker_fee_bps, False))
 
 
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """What a confirmed quote's execution leaves: each party's order and fill."""
-
-    settled: list[Settled]
-    """The requester's, then the maker's."""
-    orders: tuple[Order, Order]
-    fills: tuple[Fill, Fill]
-
-    @property
-    def maker_order(self) -> Order:
-        return self.orders[1]
-
-    @property
-    def requester_order(self) -> Order:
-        return self.orders[0]
-
-
-def execute_quote(quote: Quote, terms: Terms, count: int, settled: list[Settled], ids: Ids,
-                  now: Instant, *, block_trade: bool) -> Execution:
-    """Return the orders and fills of a quote's execution, settled as ``settled`` says.
-
-    Each party gets an executed order at its own price (the requester's ``rfq:``, the
-    maker's ``quote:`` client order id) and a fill; the fills share one trade id.
-    """
-    trade_id = ids.new()
-    orders: list[Order] = []
-    fills: list[Fill] = []
-    for result in settled:
-        leg = result.leg
-        taker = leg.is_taker
-        price = terms.requester_price if taker else terms.maker_price
-        fill_cost = cost(price, count)
-        order = Order(
-            order_id=ids.new(), user_id=leg.user_id, subaccount=leg.subaccount,
-            client_order_id=f"{'rfq' if taker else 'quote'}:{ids.token()}:{quote.id}",
-            ticker=quote.market_ticker, side=leg.side, yes_price=terms.yes_price,
-            initial_count=count, fill_count=count, status=OrderStatus.EXECUTED,
-            taker_fill_cost=fill_cost if taker else 0,
-            maker_fill_cost=0 if taker else fill_cost,
-            taker_fees=result.fee if taker else 0, maker_fees=0 if taker else result.fee,
-            created_ts=now, updated_ts=now,
-            post_only=False if taker else quote.post_only,
-        )
-        orders.append(order)
-        fills.append(Fill(
-            fill_id=ids.new(), trade_id=trade_id, order_id=order.order_id,
-            user_id=leg.user_id, subaccount=leg.subaccount, ticker=quote.market_ticker,
-            side=leg.side, yes_price=terms.yes_price, count=count, is_taker=taker,
-            fee=result.fee, created_ts=now, is_block_trade=block_trade,
-        ))
-    return Execution(settled, (orders[0], orders[1]), (fills[0], fills[1]))
-
-
 __all__ = [
-    "Execution",
     "Ids",
     "Leg",
     "Settled",
     "check_funds",
-    "execute_quote",
+    "match_legs",
     "open_interest_change",
     "quote_legs",
     "settle",
+    "trade_fills",
 ]

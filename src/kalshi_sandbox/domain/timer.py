@@ -17,8 +17,12 @@ class TimerKind(StrEnum):
     """Execute a confirmed quote."""
     RFQ_EXPIRY = "rfq_expiry"
     """Close an RFQ whose time to live ran out."""
+    ORDER_EXPIRY = "order_expiry"
+    """Cancel a resting order whose expiration time came."""
     REACTION = "counterparty"
     """A built-in counterparty's next action; kept in memory only, never stored."""
+    LIQUIDITY = "liquidity"
+    """A built-in liquidity maker's next requote; kept in memory only, never stored."""
 
 
 @dataclass(frozen=True, slots=True, order=True)

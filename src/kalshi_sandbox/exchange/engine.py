@@ -13,6 +13,7 @@ from kalshi_sandbox.domain.account import check_subaccount
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.errors import (
     InsufficientBalance,
+    InvalidOrder,
     InvalidParameters,
     NotFound,
     OpenRfqLimitExceeded,
@@ -20,8 +21,6 @@ from kalshi_sandbox.domain.errors import (
     RfqAlreadyExists,
 )
 from kalshi_sandbox.domain.events import (
-    FillCreated,
-    OrderUpdated,
     QuoteAccepted,
     QuoteCancelled,
     QuoteConfirmed,
@@ -31,7 +30,14 @@ from kalshi_sandbox.domain.events import (
     RfqDeleted,
 )
 from kalshi_sandbox.domain.money import trading_fee
-from kalshi_sandbox.domain.portfolio import NO_POSITION, empty_position
+from kalshi_sandbox.domain.orders import OrderRequest
+from kalshi_sandbox.domain.portfolio import (
+    NO_POSITION,
+    Order,
+    OrderStatus,
+    TimeInForce,
+    empty_position,
+)
 from kalshi_sandbox.domain.quote import (
     LIVE_QUOTES,
     ConfirmOutcome,
@@ -56,12 +62,11 @@ from kalshi_sandbox.domain.rfq import (
 from kalshi_sandbox.domain.rules import Rules, check_market_open, check_quote_prices
 from kalshi_sandbox.domain.settlement import (
     check_funds,
-    execute_quote,
-    open_interest_change,
     quote_legs,
     settle,
 )
 from kalshi_sandbox.domain.timer import Timer, TimerKind
+from kalshi_sandbox.exchange.books import Books
 from kalshi_sandbox.exchange.bus import Publisher
 from kalshi_sandbox.exchange.commands import (
     Actor,
@@ -69,6 +74,8 @@ from kalshi_sandbox.exchange.commands import (
     CreateRfq,
 )
 from kalshi_sandbox.exchange.ids import IdGenerator
+from kalshi_sandbox.exchange.marketdata import MarketData
+from kalshi_sandbox.exchange.matching import Matcher
 from kalshi_sandbox.exchange.ports import Store, Transaction
 from kalshi_sandbox.exchange.reads import ALL, ExchangeReads
 from kalshi_sandbox.exchange.unit import NoTimers, TimerSink, UnitOfWork, UnitOfWorkScope
@@ -85,6 +92,9 @@ class Exchange(ExchangeReads):
         self.rules = rules
         self.ids = ids or IdGenerator(clock=clock)
         self.timers: TimerSink = NoTimers()
+        self.books = Books()
+        self.matcher = Matcher(self.books, self.ids, rules)
+        self.marketdata = MarketData(store)
 
     def work(self) -> UnitOfWorkScope:
         """Run a block as one transaction; hand its events and timers on after commit."""
@@ -344,6 +354,8 @@ class Exchange(ExchangeReads):
                     await self._cancel_quote(w, quote, QuoteCancelReason.CONFIRMATION_TIMEOUT)
             elif timer.kind is TimerKind.EXECUTE:
                 await self._execute(w, timer.subject)
+            elif timer.kind is TimerKind.ORDER_EXPIRY:
+                await self.matcher.expire(w, timer.subject)
             elif timer.kind is TimerKind.RFQ_EXPIRY:
                 rfq = await w.tx.get_rfq(timer.subject)
                 if rfq is not None and rfq.is_open:
@@ -369,29 +381,55 @@ class Exchange(ExchangeReads):
                      or empty_position(leg.user_id, leg.subaccount, market.ticker, w.now)
                      for leg in legs]
         balances = [await tx.get_balance(leg.user_id, leg.subaccount) for leg in legs]
-        settled = settle(terms.yes_price, count, legs, positions, balances, w.now)
-        if settled is None:
+        if settle(terms.yes_price, count, legs, positions, balances, w.now) is None:
             await self._fail_execution(w, quote, rfq, close_rfq=False)
             return
-        execution = execute_quote(quote, terms, count, settled, self.ids, w.now,
-                                  block_trade=self.rules.block_trade_fills)
-        for result, order, fill in zip(settled, execution.orders, execution.fills,
-                                       strict=True):
-            await tx.insert_order(order)
-            await tx.insert_fill(fill)
-            await tx.upsert_position(result.after)
-            await tx.set_balance(result.leg.user_id, result.leg.subaccount, result.balance,
-                                 w.now)
-            w.events.append(OrderUpdated(order, created=True))
-            w.events.append(FillCreated(fill, result.after.position))
-        executed = quote.execute(w.now, execution.maker_order.order_id,
-                                 execution.requester_order.order_id)
+        orders = await self._execute_on_book(w, quote, rfq, terms, count)
+        if orders is None:
+            await self._fail_execution(w, quote, rfq, close_rfq=False)
+            return
+        maker_order, requester_order = orders
+        executed = quote.execute(w.now, maker_order.order_id, requester_order.order_id)
         await tx.update_quote(executed)
-        await tx.update_market(market.traded(terms.yes_price, count,
-                                             open_interest_change(settled), w.now))
-        w.events.append(QuoteExecuted(executed, execution.maker_order,
-                                      execution.requester_order))
+        w.events.append(QuoteExecuted(executed, maker_order, requester_order))
         await self.close_rfq(w, rfq, RfqCloseReason.EXECUTED, executed_quote=quote.id)
+
+    async def _execute_on_book(self, w: UnitOfWork, quote: Quote, rfq: Rfq, terms: Terms,
+                               count: int) -> tuple[Order, Order] | None:
+        """Enter both parties' orders into the book, the maker's first; return them.
+
+        The maker's order rests (unless it crosses better-priced resting orders first),
+        then the requester's order takes it, behind any older order at the same price. A
+        party's remainder rests when its ``rest_remainder`` asks for it and is cancelled
+        otherwise. A post-only maker order that would cross fails the execution
+        (docs/behaviour.md, "RFQ meets the book").
+        """
+        gtc, ioc = TimeInForce.GOOD_TILL_CANCELED, TimeInForce.IMMEDIATE_OR_CANCEL
+        maker_request = OrderRequest(
+            quote.market_ticker, terms.maker_side, terms.yes_price, count, gtc,
+            client_order_id=f"quote:{self.ids.token()}:{quote.id}",
+            subaccount=quote.creator_subaccount, post_only=quote.post_only)
+        try:
+            maker = await self.matcher.submit(w, quote.creator_user_id, maker_request,
+                                              check_funds=False)
+        except InvalidOrder:
+            return None
+        requester_request = OrderRequest(
+            quote.market_ticker, terms.requester_side, terms.yes_price, count,
+            gtc if rfq.rest_remainder else ioc,
+            client_order_id=f"rfq:{self.ids.token()}:{quote.id}",
+            subaccount=rfq.creator_subaccount)
+        requester = await self.matcher.submit(w, rfq.creator_user_id, requester_request,
+                                              check_funds=False,
+                                              block_with=maker.order.order_id)
+        maker_order = await w.tx.get_order(maker.order.order_id)
+        assert maker_order is not None
+        if maker_order.status is OrderStatus.RESTING and not quote.rest_remainder:
+            book = await self.books.open(w, quote.market_ticker)
+            maker_order = await self.matcher.cancel(w, book, maker_order,
+                                                    "IMMEDIATE_OR_CANCELLED")
+            self.matcher.publish_levels(w, book)
+        return maker_order, requester.order
 
     async def _fail_execution(self, w: UnitOfWork, quote: Quote, rfq: Rfq, *,
                               close_rfq: bool) -> None:

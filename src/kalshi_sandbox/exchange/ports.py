@@ -19,8 +19,15 @@ from typing import Any, Protocol, runtime_checkable
 from kalshi_sandbox.domain.account import Account, ApiKey
 from kalshi_sandbox.domain.clock import Instant
 from kalshi_sandbox.domain.market import Market
+from kalshi_sandbox.domain.orders import OrderGroup
 from kalshi_sandbox.domain.portfolio import Fill, Order, Position
-from kalshi_sandbox.domain.queries import MarketQuery, PortfolioQuery, QuoteQuery, RfqQuery
+from kalshi_sandbox.domain.queries import (
+    MarketQuery,
+    PortfolioQuery,
+    QuoteQuery,
+    RfqQuery,
+    TradeQuery,
+)
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus
 from kalshi_sandbox.domain.rfq import Rfq
 from kalshi_sandbox.domain.timer import Timer, TimerKind
@@ -115,6 +122,30 @@ class Transaction(Protocol):
         """Delete every pending timer of ``subject``; return their ids."""
         ...
     async def pending_timers(self) -> list[Timer]: ...
+
+    # The order book
+    async def update_order(self, order: Order) -> None: ...
+    async def resting_orders(self, ticker: str | None = None) -> list[Order]:
+        """Return the resting orders (of one market), by ticker then time priority."""
+        ...
+    async def last_priority(self, ticker: str) -> int:
+        """Return the highest time priority any order of the market ever had (0 if none)."""
+        ...
+    async def order_by_client_id(self, user_id: str, client_order_id: str) -> Order | None:
+        """Return the user's newest order with this ``client_order_id``."""
+        ...
+    async def orders_in_group(self, group_id: str) -> list[Order]:
+        """Return the resting orders of an order group, by time priority."""
+        ...
+    async def list_trades(self, query: TradeQuery) -> list[Fill]:
+        """Return public trades as their takers' fills, newest first."""
+        ...
+    async def insert_order_group(self, group: OrderGroup) -> None: ...
+    async def update_order_group(self, group: OrderGroup) -> None: ...
+    async def get_order_group(self, group_id: str) -> OrderGroup | None: ...
+    async def list_order_groups(self, user_id: str,
+                                subaccount: int | None = None) -> list[OrderGroup]: ...
+    async def delete_order_group(self, group_id: str) -> None: ...
 
 
 class CommitObserver(Protocol):

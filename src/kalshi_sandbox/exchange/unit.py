@@ -8,7 +8,7 @@ subscriber never hears of a change that was rolled back and a timer never fires 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -48,6 +48,9 @@ class UnitOfWork:
     events: list[Event] = field(default_factory=list)
     new_timers: list[Timer] = field(default_factory=list)
     dropped_timers: list[int] = field(default_factory=list)
+    rollbacks: list[Callable[[], None]] = field(default_factory=list)
+    """Called if the transaction rolls back or its commit fails: memory kept beside the
+    database (the order books) forgets what this transaction did to it."""
 
     async def add_timer(self, kind: TimerKind, subject: str, due: Instant) -> None:
         """Start a timer; it reaches the scheduler when the transaction commits."""
@@ -96,7 +99,21 @@ class UnitOfWorkScope:
                         traceback: TracebackType | None) -> bool | None:
         transaction, self._transaction = self._transaction, None
         assert transaction is not None
-        return await transaction.__aexit__(kind, error, traceback)
+        work = self._work
+        try:
+            suppressed = await transaction.__aexit__(kind, error, traceback)
+        except BaseException:
+            self._rolled_back(work)
+            raise
+        if kind is not None and not suppressed:
+            self._rolled_back(work)
+        return suppressed
+
+    @staticmethod
+    def _rolled_back(work: UnitOfWork | None) -> None:
+        if work is not None:
+            for undo in work.rollbacks:
+                undo()
 
     def _committed(self) -> None:
         work, parts = self._work, self._parts

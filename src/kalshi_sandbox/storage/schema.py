@@ -173,11 +173,41 @@ CREATE INDEX timers_subject ON timers (subject);
 CREATE INDEX timers_due ON timers (due, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+SCHEMA_V2_BOOK = """
+ALTER TABLE orders ADD COLUMN reduced BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN time_in_force TEXT;
+ALTER TABLE orders ADD COLUMN expiration_ts BIGINT;
+ALTER TABLE orders ADD COLUMN self_trade_prevention TEXT;
+ALTER TABLE orders ADD COLUMN order_group_id TEXT;
+ALTER TABLE orders ADD COLUMN cancel_order_on_pause BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE orders ADD COLUMN reduce_only BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE orders ADD COLUMN priority BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN wire_side TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN wire_action TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN last_update_reason TEXT;
+CREATE INDEX orders_resting ON orders (status, ticker, priority);
+CREATE INDEX orders_client ON orders (user_id, client_order_id);
+CREATE INDEX orders_group ON orders (order_group_id);
+CREATE INDEX fills_ticker ON fills (ticker, created_ts, fill_id);
+CREATE TABLE order_groups (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    subaccount INTEGER NOT NULL,
+    contracts_limit BIGINT NOT NULL,
+    triggered BOOLEAN NOT NULL,
+    matches TEXT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL
+);
+CREATE INDEX order_groups_user ON order_groups (user_id, created_ts, id);
+"""
+"""The order book: book fields of orders, order groups, and the indexes the book reads."""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2_BOOK)
 
 TABLES: tuple[str, ...] = (
     "accounts", "api_keys", "balances", "markets", "rfqs", "quotes", "orders", "fills",
-    "positions", "timers", "meta",
+    "positions", "timers", "order_groups", "meta",
 )
 """Every table, for wiping state on reset."""
 
@@ -203,6 +233,7 @@ class Table:
 
 _KINDS = {"TEXT": "str", "BIGINT": "int", "INTEGER": "int", "BOOLEAN": "bool", "{id}": "int"}
 _CREATE = re.compile(r"CREATE TABLE (\w+) \((.*?)\n\);", re.S)
+_ADD = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+) (\w+)(.*?);")
 
 
 def _tables(script: str) -> dict[str, Table]:
@@ -223,6 +254,10 @@ def _tables(script: str) -> dict[str, Table]:
             if "PRIMARY KEY" in constraints or kind == "{id}":
                 key = (column,)
         tables[name] = Table(name, tuple(columns), key)
+    for name, column, kind, constraints in _ADD.findall(script):
+        table = tables[name]
+        added = Column(column, _KINDS[kind], "NOT NULL" not in constraints)
+        tables[name] = Table(name, (*table.columns, added), table.key)
     return tables
 
 

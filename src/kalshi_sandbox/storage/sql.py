@@ -12,13 +12,15 @@ from typing import Any, Protocol, TypeVar
 from kalshi_sandbox.domain.account import Account, ApiKey
 from kalshi_sandbox.domain.clock import Instant
 from kalshi_sandbox.domain.market import SETTLED_STATUSES, Market
-from kalshi_sandbox.domain.portfolio import Fill, Order, Position
+from kalshi_sandbox.domain.orders import OrderGroup
+from kalshi_sandbox.domain.portfolio import Fill, Order, OrderStatus, Position
 from kalshi_sandbox.domain.queries import (
     Cursor,
     MarketQuery,
     PortfolioQuery,
     QuoteQuery,
     RfqQuery,
+    TradeQuery,
 )
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus
 from kalshi_sandbox.domain.rfq import Rfq, RfqStatus
@@ -37,6 +39,7 @@ QUOTES = RowMapper(Quote, "quotes")
 ORDERS = RowMapper(Order, "orders")
 FILLS = RowMapper(Fill, "fills")
 POSITIONS = RowMapper(Position, "positions")
+ORDER_GROUPS = RowMapper(OrderGroup, "order_groups")
 
 
 class Driver(Protocol):
@@ -475,6 +478,85 @@ class SqlTransaction:
                 await self.db.executemany(
                     f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})",
                     rows[table.name])
+
+    # The order book ------------------------------------------------------------------------
+
+    async def update_order(self, order: Order) -> None:
+        key = ("order_id",)
+        await self.db.execute(ORDERS.update_sql(self.ph, key), ORDERS.update_params(order, key))
+
+    async def resting_orders(self, ticker: str | None = None) -> list[Order]:
+        where = _Where(self.ph)
+        where.add("status = ?", "resting")
+        if ticker is not None:
+            where.add("ticker = ?", ticker)
+        rows = await self.db.fetchall(
+            f"{ORDERS.select}{where.sql()} ORDER BY ticker, priority, order_id", where.params)
+        return [ORDERS.from_row(r) for r in rows]
+
+    async def last_priority(self, ticker: str) -> int:
+        # One seek per status through orders_resting (status, ticker, priority).
+        best = 0
+        for status in OrderStatus:
+            row = await self.db.fetchone(
+                self._q("SELECT MAX(priority) FROM orders WHERE status = ? AND ticker = ?"),
+                (status.value, ticker))
+            if row is not None and row[0] is not None:
+                best = max(best, int(row[0]))
+        return best
+
+    async def order_by_client_id(self, user_id: str, client_order_id: str) -> Order | None:
+        row = await self.db.fetchone(
+            self._q(ORDERS.select + " WHERE user_id = ? AND client_order_id = ? "
+                    "ORDER BY created_ts DESC LIMIT 1"), (user_id, client_order_id))
+        return None if row is None else ORDERS.from_row(row)
+
+    async def orders_in_group(self, group_id: str) -> list[Order]:
+        rows = await self.db.fetchall(
+            self._q(ORDERS.select + " WHERE order_group_id = ? AND status = ? "
+                    "ORDER BY priority, order_id"), (group_id, "resting"))
+        return [ORDERS.from_row(r) for r in rows]
+
+    async def list_trades(self, query: TradeQuery) -> list[Fill]:
+        where = _Where(self.ph)
+        where.add("is_taker = ?", True)
+        where.keyset("created_ts", "fill_id", query.after)
+        if query.ticker is not None:
+            where.add("ticker = ?", query.ticker)
+        if query.min_ts is not None:
+            where.add("created_ts >= ?", query.min_ts)
+        if query.max_ts is not None:
+            where.add("created_ts <= ?", query.max_ts)
+        if query.is_block_trade is not None:
+            where.add("is_block_trade = ?", query.is_block_trade)
+        sql = (f"{FILLS.select}{where.sql()} ORDER BY created_ts DESC, fill_id DESC "
+               f"LIMIT {int(query.limit)}")
+        return [FILLS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def insert_order_group(self, group: OrderGroup) -> None:
+        await self.db.execute(ORDER_GROUPS.insert_sql(self.ph), ORDER_GROUPS.to_row(group))
+
+    async def update_order_group(self, group: OrderGroup) -> None:
+        await self.db.execute(ORDER_GROUPS.update_sql(self.ph, ("id",)),
+                              ORDER_GROUPS.update_params(group, ("id",)))
+
+    async def get_order_group(self, group_id: str) -> OrderGroup | None:
+        row = await self.db.fetchone(self._q(ORDER_GROUPS.select + " WHERE id = ?"),
+                                     (group_id,))
+        return None if row is None else ORDER_GROUPS.from_row(row)
+
+    async def list_order_groups(self, user_id: str,
+                                subaccount: int | None = None) -> list[OrderGroup]:
+        where = _Where(self.ph)
+        where.add("user_id = ?", user_id)
+        if subaccount is not None:
+            where.add("subaccount = ?", subaccount)
+        rows = await self.db.fetchall(
+            f"{ORDER_GROUPS.select}{where.sql()} ORDER BY created_ts, id", where.params)
+        return [ORDER_GROUPS.from_row(r) for r in rows]
+
+    async def delete_order_group(self, group_id: str) -> None:
+        await self.db.execute(self._q("DELETE FROM order_groups WHERE id = ?"), (group_id,))
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "bool": (bool,), "str": (str,)}

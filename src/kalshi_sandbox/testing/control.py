@@ -1,4 +1,5 @@
-"""The control plane's parts: the clock, counterparties and fault rules, over plain HTTP."""
+"""The control plane's parts: the clock, counterparties, liquidity makers and fault rules, over
+plain HTTP."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from kalshi_sandbox.testing.models import (
     Counterparty,
     Dollars,
     FaultRule,
+    LiquidityMaker,
     SandboxAccount,
     Seconds,
     dollars_text,
@@ -145,6 +147,105 @@ class Counterparties:
         """Remove every counterparty."""
         for party in self.list():
             self.remove(party.name)
+
+
+class Liquidity:
+    """Built-in market makers keeping a two-sided book around a fair value that moves."""
+
+    def __init__(self, control: ControlPlane) -> None:
+        self._control = control
+
+    def add(self, name: str, *, markets: Sequence[str | Mapping[str, Any]] | None = None,
+            fair_value: Dollars | None = None, spread: Dollars | None = None,
+            depth: int | None = None, size: Dollars | None = None,
+            step: Dollars | None = None, volatility: Dollars | None = None,
+            interval: Seconds | None = None, post_only: bool | None = None,
+            balance: Dollars | None = None, seed: int | None = None,
+            **extra: Any) -> LiquidityMaker:
+        """Start a maker on ``markets`` (tickers, or objects with a ``ticker`` and that
+        market's own ``fair_value``, ``spread``, ``depth``, ``size``, ``step``,
+        ``volatility`` or ``path``), or on every open market; it quotes at once.
+
+        It keeps ``depth`` orders of ``size`` contracts each side, the best bid and ask
+        ``spread`` apart around the fair value and the deeper ones ``step`` apart. Every
+        ``interval`` seconds of sandbox time the fair value moves (a random walk of standard
+        deviation ``volatility``; ``volatility=0`` keeps it still) and the maker requotes.
+        """
+        body = given(
+            name=name,
+            markets=None if markets is None else [m if isinstance(m, str) else dict(m)
+                                                  for m in markets],
+            fair_value=_text(fair_value), spread=_text(spread), depth=depth, size=_text(size),
+            step=_text(step), volatility=_text(volatility),
+            interval=seconds_number(interval), post_only=post_only,
+            balance_dollars=_text(balance), seed=seed)
+        return LiquidityMaker.from_json(self._control.call("POST", "/liquidity",
+                                                           {**body, **extra}))
+
+    def set_fair_value(self, name: str, market: str, fair_value: Dollars) -> LiquidityMaker:
+        """Move ``market``'s fair value to ``fair_value`` now; the maker requotes at once."""
+        self._control.call("PUT", f"/liquidity/{name}/markets/{market}",
+                           {"fair_value": dollars_text(fair_value)})
+        return self.get(name)
+
+    def set_path(self, name: str, market: str,
+                 points: Sequence[tuple[Seconds, Dollars]]) -> LiquidityMaker:
+        """Make ``market``'s fair value follow ``points``: (seconds from now, price) pairs.
+
+        At each requote the fair value is the latest point reached, and after the last point
+        it stays there until another path or fair value is set.
+        """
+        path = [[seconds_number(after), dollars_text(price)] for after, price in points]
+        self._control.call("PUT", f"/liquidity/{name}/markets/{market}", {"path": path})
+        return self.get(name)
+
+    def configure_market(self, name: str, market: str, **fields: Any) -> LiquidityMaker:
+        """Give ``market`` its own ``spread``, ``depth``, ``size``, ``step`` or
+        ``volatility`` (and/or ``fair_value``, ``path``); the maker requotes it at once."""
+        body = {k: (v if k in ("depth", "path") else dollars_text(v))
+                for k, v in fields.items() if v is not None}
+        self._control.call("PUT", f"/liquidity/{name}/markets/{market}", body)
+        return self.get(name)
+
+    def requote(self, name: str | None = None) -> None:
+        """Quote now (every maker, or ``name``), without moving the fair values."""
+        path = "/liquidity/requote" if name is None else f"/liquidity/{name}/requote"
+        self._control.call("POST", path, {})
+
+    def list(self) -> list[LiquidityMaker]:
+        """Return every maker."""
+        data = self._control.call("GET", "/liquidity")
+        return [LiquidityMaker.from_json(item) for item in data["liquidity"]]
+
+    def get(self, name: str) -> LiquidityMaker:
+        """Return maker ``name`` with its fair values, quotes, stats and recent activity."""
+        return LiquidityMaker.from_json(self._control.call("GET", f"/liquidity/{name}"))
+
+    def update(self, name: str, **fields: Any) -> LiquidityMaker:
+        """Change a maker's configuration (or ``active``); it requotes at once."""
+        return LiquidityMaker.from_json(self._control.call("PATCH", f"/liquidity/{name}",
+                                                           fields))
+
+    def pause(self, name: str) -> LiquidityMaker:
+        """Withdraw a maker's orders and stop it quoting."""
+        return self.update(name, active=False)
+
+    def resume(self, name: str) -> LiquidityMaker:
+        """Let a paused maker quote again."""
+        return self.update(name, active=True)
+
+    def remove(self, name: str) -> None:
+        """Withdraw a maker's orders and forget it."""
+        self._control.call("DELETE", f"/liquidity/{name}")
+
+    def clear(self) -> None:
+        """Remove every maker."""
+        for maker in self.list():
+            self.remove(maker.name)
+
+
+def _text(value: Dollars | None) -> str | None:
+    return None if value is None else dollars_text(value)
 
 
 class Faults:

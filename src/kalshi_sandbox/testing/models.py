@@ -79,6 +79,34 @@ class Counterparty:
 
 
 @dataclass(frozen=True, slots=True)
+class LiquidityMaker:
+    """A built-in liquidity maker, as the control plane describes it.
+
+    ``fair_values`` maps each market it has quoted to its fair value (a ``Decimal`` in
+    dollars); ``quotes`` to its best bid and ask, or None where it is not quoting.
+    """
+
+    name: str
+    user_id: str
+    active: bool
+    fair_values: Mapping[str, Decimal]
+    quotes: Mapping[str, tuple[Decimal, Decimal] | None]
+    config: Mapping[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LiquidityMaker:
+        """Read one maker from the control plane's JSON."""
+        state: Mapping[str, Any] = data.get("state") or {}
+        return cls(
+            name=str(data["name"]), user_id=str(data.get("user_id", "")),
+            active=bool(data.get("active", True)),
+            fair_values={t: Decimal(s["fair_value"]) for t, s in state.items()},
+            quotes={t: (Decimal(s["yes_bid"]), Decimal(s["yes_ask"])) if s.get("quoting")
+                    else None for t, s in state.items()},
+            config=dict(data))
+
+
+@dataclass(frozen=True, slots=True)
 class FaultRule:
     """A fault-injection rule and how often it has struck."""
 
@@ -158,6 +186,7 @@ __all__ = [
     "Counterparty",
     "Dollars",
     "FaultRule",
+    "LiquidityMaker",
     "SandboxAccount",
     "Seconds",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from kalshi_sandbox.client import AsyncKalshiClient, Environment, KalshiClient
 from kalshi_sandbox.client.control import ControlPlane
-from kalshi_sandbox.testing.control import Counterparties, Faults, SandboxClock
+from kalshi_sandbox.testing.control import Counterparties, Faults, Liquidity, SandboxClock
 from kalshi_sandbox.testing.keys import KeyPool
 from kalshi_sandbox.testing.models import (
     Dollars,
@@ -38,7 +38,8 @@ DEFAULT_MARKETS: tuple[tuple[str, bool, str], ...] = (
 
 
 class KalshiSandbox:
-    """One sandbox: its URLs, ready accounts and markets, clock, counterparties and faults.
+    """One sandbox: its URLs, ready accounts and markets, clock, counterparties, liquidity
+    makers and faults.
 
     ``base_url`` is the server root (``http://127.0.0.1:<port>``). The pytest fixture
     ``kalshi_sandbox`` builds one per test; :meth:`connect` builds one for any running
@@ -64,6 +65,7 @@ class KalshiSandbox:
         self.clock = SandboxClock(self._control)
         self.counterparties = Counterparties(self._control)
         self.faults = Faults(self._control)
+        self.liquidity = Liquidity(self._control)
         self.markets: list[str] = []
         """Tickers of the markets this handle created: ``[0]`` normal, ``[1]`` HVM."""
         self._requester: SandboxAccount | None = None
@@ -116,6 +118,9 @@ class KalshiSandbox:
         self._maker = self.account("maker", balance)
         for ticker, hvm, title in DEFAULT_MARKETS:
             self.market(ticker, hvm=hvm, title=title)
+        if self.liquidity.list():
+            # A server started with liquidity (``liquidity=True``) quotes the new markets now.
+            self.liquidity.requote()
         return self
 
     def account(self, name: str, balance: Dollars = DEFAULT_BALANCE, *,

@@ -37,7 +37,11 @@ from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.events import (
     Event,
     FillCreated,
+    LevelChanged,
+    MarketUpdated,
+    OrderGroupChanged,
     OrderUpdated,
+    PositionChanged,
     QuoteAccepted,
     QuoteCreated,
     QuoteExecuted,
@@ -53,7 +57,15 @@ log = logging.getLogger(__name__)
 COMMUNICATIONS = "communications"
 FILL = "fill"
 USER_ORDERS = "user_orders"
-SERVED_CHANNELS = frozenset({COMMUNICATIONS, FILL, USER_ORDERS})
+ORDERBOOK = "orderbook_delta"
+TICKER = "ticker"
+TRADE = "trade"
+POSITIONS = "market_positions"
+ORDER_GROUPS = "order_group_updates"
+MARKET_CHANNELS = frozenset({ORDERBOOK, TICKER, TRADE})
+"""Channels of public market data: every subscriber of a market hears its messages."""
+SERVED_CHANNELS = frozenset({COMMUNICATIONS, FILL, USER_ORDERS, POSITIONS, ORDER_GROUPS,
+                             *MARKET_CHANNELS})
 """Channels the sandbox serves."""
 KALSHI_CHANNELS = frozenset({
     "orderbook_delta", "ticker", "ticker_v2", "trade", "fill", "market_positions",
@@ -81,6 +93,16 @@ def shard_of(ticker: str, factor: int) -> int:
     """Return the shard (0 <= shard < ``factor``) that carries ``ticker``'s messages."""
     key = int.from_bytes(hashlib.sha256(ticker.encode()).digest()[:8], "big")
     return jump_hash(key, factor)
+
+
+class BookView(Protocol):
+    """The published books (exchange/marketdata.py)."""
+
+    def levels(self, ticker: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...
+
+    def top(self, ticker: str) -> Any: ...
+
+    def market(self, ticker: str) -> Any: ...
 
 
 class Outbox(Protocol):
@@ -135,6 +157,8 @@ class Subscription:
     only_own_rfqs: bool = False
     markets: set[str] | None = None
     """Market tickers a ``fill``/``user_orders`` subscription is limited to (None: all)."""
+    use_yes_price: bool = False
+    """``orderbook_delta``: NO-side levels at YES prices instead of NO prices."""
     seq: int = 0
     """The ``seq`` of the last message sent on this sid."""
     active: bool = field(default=True)
@@ -168,7 +192,10 @@ class Fanout:
         self.faults = faults
         self._rfq_audience: dict[Subscription, None] = {}
         self._by_user: dict[tuple[str, str], dict[Subscription, None]] = {}
+        self._by_channel: dict[str, dict[Subscription, None]] = {}
+        """Subscriptions of the public market-data channels, by channel."""
         self._detach: Callable[[], None] | None = None
+        self.marketdata: BookView | None = None
 
     def attach(self, feed: Feed) -> None:
         """Start listening to ``feed``."""
@@ -185,6 +212,8 @@ class Fanout:
         """Start routing messages to ``subscription``."""
         if subscription.channel == COMMUNICATIONS:
             self._rfq_audience[subscription] = None
+        if subscription.channel in MARKET_CHANNELS:
+            self._by_channel.setdefault(subscription.channel, {})[subscription] = None
         key = (subscription.user_id, subscription.channel)
         self._by_user.setdefault(key, {})[subscription] = None
 
@@ -192,6 +221,7 @@ class Fanout:
         """Stop routing messages to ``subscription``."""
         subscription.active = False
         self._rfq_audience.pop(subscription, None)
+        self._by_channel.get(subscription.channel, {}).pop(subscription, None)
         key = (subscription.user_id, subscription.channel)
         subs = self._by_user.get(key)
         if subs is not None:
@@ -212,6 +242,7 @@ class Fanout:
         orders = {e.order.order_id: e.order for e in events if isinstance(e, OrderUpdated)}
         executed_by = {e.quote.rfq_id: e.quote.creator_user_id for e in events
                        if isinstance(e, QuoteExecuted)}
+        tickers: dict[str, None] = {}
         for event in events:
             if isinstance(event, RfqCreated):
                 self._rfq_event("rfq_created", event.rfq, None, ts_ms,
@@ -234,11 +265,68 @@ class Fanout:
                 client_order_id = None if order is None else order.client_order_id
                 self._private(FILL, fill.user_id, fill.ticker, "fill", ts_ms,
                               partial(render.fill, fill, event.post_position, client_order_id))
+                if fill.is_taker:
+                    self._market(TRADE, fill.ticker, "trade", ts_ms,
+                                 partial(render.trade, fill))
             elif isinstance(event, OrderUpdated):
                 order = event.order
                 self._private(USER_ORDERS, order.user_id, order.ticker, "user_order", ts_ms,
                               partial(render.user_order, order))
+            elif isinstance(event, LevelChanged):
+                self._level(event, ts_ms)
+                tickers[event.ticker] = None
+            elif isinstance(event, PositionChanged):
+                position = event.position
+                self._private(POSITIONS, position.user_id, position.ticker, "market_position",
+                              ts_ms, partial(render.market_position, position))
+            elif isinstance(event, MarketUpdated):
+                tickers[event.market.ticker] = None
+            elif isinstance(event, OrderGroupChanged):
+                self._private(ORDER_GROUPS, event.group.user_id, "", "order_group_updates",
+                              ts_ms, partial(render.order_group_update, event))
             # QuoteConfirmed and QuoteCancelled have no message on Kalshi's channel.
+        view = self.marketdata
+        if tickers and view is not None and self._by_channel.get(TICKER):
+            for ticker in tickers:
+                self._market(TICKER, ticker, "ticker", ts_ms,
+                             partial(render.ticker, ticker, view.top(ticker),
+                                     view.market(ticker), ts_ms))
+
+    def snapshot(self, sub: Subscription, ticker: str) -> None:
+        """Send ``sub`` the current book of ``ticker`` (``orderbook_snapshot``)."""
+        view = self.marketdata
+        yes, no = view.levels(ticker) if view is not None else ([], [])
+        payload = _json(render.orderbook_snapshot(ticker, yes, no, sub.use_yes_price))
+        self._send(sub, "orderbook_snapshot", payload, self.clock.now() // 1000, ticker)
+
+    def _market(self, channel: str, ticker: str, kind: str, ts_ms: int,
+                build: Callable[[], dict[str, Any]]) -> None:
+        subs = self._by_channel.get(channel)
+        if not subs:
+            return
+        payload: str | None = None
+        for sub in tuple(subs):
+            if not sub.active or not sub.covers(ticker):
+                continue
+            if payload is None:
+                payload = _json(build())
+            self._send(sub, kind, payload, ts_ms, ticker)
+
+    def _level(self, event: LevelChanged, ts_ms: int) -> None:
+        subs = self._by_channel.get(ORDERBOOK)
+        if not subs:
+            return
+        payloads: dict[tuple[bool, bool], str] = {}
+        for sub in tuple(subs):
+            if not sub.active or not sub.covers(event.ticker):
+                continue
+            own = sub.user_id == event.user_id
+            key = (own, sub.use_yes_price)
+            payload = payloads.get(key)
+            if payload is None:
+                payload = payloads[key] = _json(render.orderbook_delta(
+                    event, own=own, use_yes_price=sub.use_yes_price))
+            self._send(sub, "orderbook_delta", payload, ts_ms, event.ticker)
 
     def _send(self, sub: Subscription, kind: str, payload: str, ts_ms: int,
               ticker: str) -> None:

@@ -9,13 +9,17 @@ account, 0). docs/behaviour.md, "WebSocket", lists the messages.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from kalshi_sandbox.domain.clock import MICROS, format_instant
+from kalshi_sandbox.domain.events import LevelChanged, OrderGroupChanged
+from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.money import ONE_DOLLAR, format_count, format_money, format_price
-from kalshi_sandbox.domain.portfolio import Fill, Order
+from kalshi_sandbox.domain.portfolio import Fill, Order, Position
 from kalshi_sandbox.domain.quote import Quote, Side
 from kalshi_sandbox.domain.rfq import Rfq
+from kalshi_sandbox.exchange.marketdata import Top
 
 
 def _subaccount(data: dict[str, Any], subaccount: int) -> dict[str, Any]:
@@ -176,3 +180,114 @@ def user_order(order: Order) -> dict[str, Any]:
     if order.subaccount:
         data["subaccount_number"] = order.subaccount
     return data
+
+
+# Market data ---------------------------------------------------------------------------------
+
+
+def market_id(ticker: str) -> str:
+    """Return a market's id: a UUID derived from its ticker, stable across restarts."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kalshi-sandbox:market:{ticker}"))
+
+
+def _levels(levels: list[tuple[int, int]], to_yes: bool) -> list[list[str]]:
+    if to_yes:
+        levels = sorted((ONE_DOLLAR - price, count) for price, count in levels)
+    return [[format_price(price), format_count(count)] for price, count in levels]
+
+
+def orderbook_snapshot(ticker: str, yes: list[tuple[int, int]], no: list[tuple[int, int]],
+                       use_yes_price: bool) -> dict[str, Any]:
+    """Render ``orderbook_snapshot``: YES bids, and NO bids at NO prices (or YES prices)."""
+    data: dict[str, Any] = {"market_ticker": ticker, "market_id": market_id(ticker)}
+    if yes:
+        data["yes_dollars_fp"] = _levels(yes, False)
+    if no:
+        data["no_dollars_fp"] = _levels(no, use_yes_price)
+    return data
+
+
+def orderbook_delta(event: LevelChanged, *, own: bool, use_yes_price: bool) -> dict[str, Any]:
+    """Render one level change; the owner of the order that caused it sees its ids."""
+    yes = event.side is Side.YES
+    price = event.yes_price if yes or use_yes_price else ONE_DOLLAR - event.yes_price
+    data: dict[str, Any] = {
+        "market_ticker": event.ticker, "market_id": market_id(event.ticker),
+        "price_dollars": format_price(price),
+        "delta_fp": format_count(event.delta),
+        "side": "yes" if yes else "no",
+        "ts": format_instant(event.ts),
+        "ts_ms": event.ts // 1000,
+    }
+    if own:
+        if event.client_order_id:
+            data["client_order_id"] = event.client_order_id
+        data["subaccount"] = event.subaccount
+    return data
+
+
+def trade(fill: Fill) -> dict[str, Any]:
+    """Render a public trade from its taker's fill."""
+    return {
+        "trade_id": fill.trade_id,
+        "market_ticker": fill.ticker,
+        "yes_price_dollars": format_price(fill.yes_price),
+        "no_price_dollars": format_price(ONE_DOLLAR - fill.yes_price),
+        "count_fp": format_count(fill.count),
+        "taker_side": fill.side.value,
+        "taker_outcome_side": fill.side.value,
+        "taker_book_side": _book_side(fill.side),
+        "is_block_trade": fill.is_block_trade,
+        "ts": fill.created_ts // MICROS,
+        "ts_ms": fill.created_ts // 1000,
+    }
+
+
+def market_position(position: Position) -> dict[str, Any]:
+    """Render a ``market_position`` message for the position's owner."""
+    data = {
+        "user_id": position.user_id,
+        "market_ticker": position.ticker,
+        "position_fp": format_count(position.position),
+        "position_cost_dollars": format_money(position.exposure),
+        "realized_pnl_dollars": format_money(position.realized_pnl),
+        "fees_paid_dollars": format_money(position.fees_paid),
+        "position_fee_cost_dollars": format_money(position.fees_paid),
+        "volume_fp": format_count(position.total_traded // ONE_DOLLAR),
+    }
+    return _subaccount(data, position.subaccount)
+
+
+def ticker(ticker: str, top: Top, market: Market | None, ts_ms: int) -> dict[str, Any]:
+    """Render a ``ticker`` message: the best bid and ask with sizes, last trade, volume."""
+    last = market.last_price if market is not None else 0
+    volume = market.volume if market is not None else 0
+    interest = market.open_interest if market is not None else 0
+    return {
+        "market_ticker": ticker, "market_id": market_id(ticker),
+        "price_dollars": format_price(last),
+        "yes_bid_dollars": format_price(top.yes_bid),
+        "yes_ask_dollars": format_price(top.yes_ask),
+        "yes_bid_size_fp": format_count(top.yes_bid_size),
+        "yes_ask_size_fp": format_count(top.yes_ask_size),
+        "last_trade_size_fp": format_count(0),
+        "volume_fp": format_count(volume),
+        "open_interest_fp": format_count(interest),
+        "dollar_volume": volume * last // ONE_DOLLAR // 100,
+        "dollar_open_interest": interest * last // ONE_DOLLAR // 100,
+        "ts": ts_ms // 1000,
+        "ts_ms": ts_ms,
+        "time": format_instant(ts_ms * 1000),
+    }
+
+
+def order_group_update(event: OrderGroupChanged) -> dict[str, Any]:
+    """Render an ``order_group_updates`` message for the group's owner; the limit comes with
+    ``created`` and ``limit_updated`` (https://docs.kalshi.com/websockets/order-group-updates)."""
+    data: dict[str, Any] = {"event_type": event.event_type,
+                            "order_group_id": event.group.id,
+                            "ts_ms": event.ts // 1000}
+    if event.event_type in ("created", "limit_updated"):
+        data["contracts_limit_fp"] = format_count(event.group.contracts_limit)
+    return data
+

@@ -38,6 +38,8 @@ import msgspec
 from kalshi_sandbox.api.ws.fanout import (
     COMMUNICATIONS,
     KALSHI_CHANNELS,
+    ORDER_GROUPS,
+    ORDERBOOK,
     SERVED_CHANNELS,
     Fanout,
     Subscription,
@@ -436,12 +438,18 @@ class Session:
                 self._error(command_id, CommandError(6))
                 continue
             communications = channel == COMMUNICATIONS
+            if channel == ORDERBOOK and not markets:
+                self._error(command_id, CommandError(14))
+                continue
             subscription = Subscription(
                 sid=self._next_sid, channel=channel, user_id=self.actor.user_id,
                 outbox=self, shard_factor=factor if communications else 1,
                 shard_key=key if communications else 0,
                 only_own_rfqs=only_own and communications,
-                markets=None if communications or markets is None else set(markets),
+                # Order groups belong to no market: their updates are never filtered by one.
+                markets=(None if communications or channel == ORDER_GROUPS or markets is None
+                         else set(markets)),
+                use_yes_price=params.get("use_yes_price") is True,
             )
             self._next_sid += 1
             self._subs[subscription.sid] = subscription
@@ -450,6 +458,10 @@ class Session:
             # queued ahead of its "subscribed".
             self.fanout.add(subscription)
             self._reply(command_id, {"type": "subscribed", "msg": subscription.describe()})
+            if channel == ORDERBOOK:
+                # Synchronously after the ack: no delta can slip between the two.
+                for ticker in markets or ():
+                    self.fanout.snapshot(subscription, ticker)
 
     def _sids(self, params: dict[str, Any] | None) -> list[int]:
         if params is None:
