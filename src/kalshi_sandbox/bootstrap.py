@@ -23,12 +23,15 @@ from starlette.types import Receive, Scope, Send
 
 from kalshi_sandbox.api.auth import Authenticator
 from kalshi_sandbox.api.bodylimit import BodyLimit
+from kalshi_sandbox.api.combos import CombosApi
 from kalshi_sandbox.api.http import (
     http_error_handler,
     internal_error_handler,
     sandbox_error_handler,
     use_route_table,
 )
+from kalshi_sandbox.api.lifecycle import LifecycleApi
+from kalshi_sandbox.api.maintenance import MaintenanceGate
 from kalshi_sandbox.api.marketdata import MarketDataApi
 from kalshi_sandbox.api.orders import OrdersApi
 from kalshi_sandbox.api.routes import TradeApi
@@ -40,15 +43,20 @@ from kalshi_sandbox.domain.rules import Rules
 from kalshi_sandbox.domain.timer import Timer
 from kalshi_sandbox.exchange.accounts import Accounts
 from kalshi_sandbox.exchange.bus import Hub
+from kalshi_sandbox.exchange.catalog import Catalog
+from kalshi_sandbox.exchange.combos import Combos
 from kalshi_sandbox.exchange.engine import Exchange
 from kalshi_sandbox.exchange.ids import IdGenerator
+from kalshi_sandbox.exchange.lifecycle import Lifecycle
 from kalshi_sandbox.exchange.markets import Markets
 from kalshi_sandbox.exchange.orders import Orders
 from kalshi_sandbox.exchange.ports import Store
 from kalshi_sandbox.exchange.ratelimits import RateLimits
+from kalshi_sandbox.exchange.schedule import ExchangeSchedule
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.powers import Cause, Reloadable
-from kalshi_sandbox.powers.admin.routes import AdminApi
+from kalshi_sandbox.powers.admin.lifecycle import LifecycleAdminApi
+from kalshi_sandbox.powers.admin.routes import AdminApi, admin_market
 from kalshi_sandbox.powers.admin.seed import KEYS, MANIFEST, DemoAccount, DemoSeed
 from kalshi_sandbox.powers.admin.service import Admin
 from kalshi_sandbox.powers.clock.keeper import UNPLACED, ClockKeeper
@@ -169,6 +177,9 @@ class Sandbox:
     liquidity: Liquidity
     app: Starlette = field(init=False)
     on_ready: Callable[[Sandbox], None] | None = None
+    lifecycle: Lifecycle | None = None
+    schedule: ExchangeSchedule | None = None
+    combos: Combos | None = None
 
     @property
     def powers(self) -> Sequence[Reloadable]:
@@ -194,6 +205,8 @@ class Sandbox:
         await self.journal.open()
         await self.keeper.restore()
         await self.limits.load()
+        if self.schedule is not None:
+            await self.schedule.load()
 
         async def flush() -> int:
             if not self.settings.flush_open_quotes_on_restart:
@@ -248,6 +261,8 @@ class Sandbox:
         await self.exchange.marketdata.load()
         self.authenticator.clear()
         await self.limits.load()
+        if self.schedule is not None:
+            await self.schedule.load()
         for power in self.powers:
             await power.reload(cause)
 
@@ -324,7 +339,11 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     hub.subscribe(exchange.marketdata.listen)
     accounts = Accounts(exchange)
     accounts.generate_key_pair = journal.key_pairs(accounts.generate_key_pair)
-    markets = Markets(exchange)
+    lifecycle = Lifecycle(exchange)
+    markets = Markets(exchange, lifecycle)
+    combos = Combos(markets)
+    catalog = Catalog(store, clock)
+    schedule = ExchangeSchedule(store, clock)
 
     async def fire(timer: Timer) -> None:
         # Counterparties' delays share the exchange's scheduler, so they fire in order with it.
@@ -364,6 +383,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
                       scheduler, authenticator, limits, keeper, journal, seeder, faults,
                       counterparties, snapshots, liquidity)
     admin.reload = snapshots.reload = sandbox.reload
+    sandbox.lifecycle, sandbox.schedule, sandbox.combos = lifecycle, schedule, combos
 
     # The journal keeps the body of a control-plane request only if the guard let it in.
     policy = ControlPolicy.from_settings(settings)
@@ -379,6 +399,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         *websockets.routes(),
         *AdminApi(admin, accounts, markets, limits, scheduler, clock, guard,
                   reseed=reseed).routes(),
+        *LifecycleAdminApi(lifecycle, schedule, combos, guard, admin_market).routes(),
         *ClockApi(clock, scheduler, guard).routes(),
         *FaultsApi(faults, guard).routes(),
         *CounterpartiesApi(counterparties, guard).routes(),
@@ -396,7 +417,9 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
 
     trade = TradeApi(exchange, authenticator, settings, limits)
     trade.extensions += [OrdersApi(trade, orders).endpoints,
-                         MarketDataApi(trade).endpoints]
+                         MarketDataApi(trade).endpoints,
+                         LifecycleApi(trade, catalog, schedule).endpoints,
+                         CombosApi(trade, catalog, combos).endpoints]
     handlers: dict[Any, Any] = {
         SandboxError: sandbox_error_handler,
         HTTPException: http_error_handler,
@@ -415,6 +438,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
                        authenticator=authenticator),
             # Faults answer before the request reaches a handler, so they change no state.
             Middleware(FaultMiddleware, registry=faults),
+            # Inside the journal: a request refused for maintenance is journaled with it.
+            Middleware(MaintenanceGate, schedule=schedule),
             Middleware(MarkReached),
         ],
         exception_handlers=handlers,
@@ -427,7 +452,9 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     # rate limits: it sends only requests that succeeded, faster than they first came.
     unlimited = TradeApi(exchange, authenticator, settings, limits, enforce=False)
     unlimited.extensions += [OrdersApi(unlimited, orders).endpoints,
-                             MarketDataApi(unlimited).endpoints]
+                             MarketDataApi(unlimited).endpoints,
+                             LifecycleApi(unlimited, catalog, schedule).endpoints,
+                             CombosApi(unlimited, catalog, combos).endpoints]
     replay_app = Starlette(routes=[*unlimited.routes(), *sandbox_routes],
                            exception_handlers=handlers)
     replay_app.router.redirect_slashes = False

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kalshi_sandbox.domain.clock import MICROS, Instant, format_instant
+from kalshi_sandbox.domain.lifecycle import decode_legs
 from kalshi_sandbox.domain.limits import TIERS, Limit, Tier
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.money import (
@@ -51,6 +52,7 @@ def render_rfq(rfq: Rfq, viewer: str | None) -> dict[str, Any]:
         "updated_ts": format_instant(rfq.updated_ts),
         "rest_remainder": rfq.rest_remainder,
         "mve_collection_ticker": rfq.mve_collection_ticker,
+        "mve_selected_legs": legs_of(rfq.mve_selected_legs),
         "cancellation_reason": rfq.cancellation_reason,
         "cancelled_ts": _ts(rfq.cancelled_ts),
     }
@@ -142,7 +144,7 @@ def render_market(market: Market, top: Top = EMPTY_TOP) -> dict[str, Any]:
         "expected_expiration_time": close_ts,
         "created_time": format_instant(market.created_ts),
         "updated_time": format_instant(market.updated_ts),
-        "settlement_timer_seconds": 0,
+        "settlement_timer_seconds": market.settlement_timer // MICROS,
         "status": market.status.value,
         "response_price_units": "usd_cent",
         "notional_value": 100,
@@ -182,8 +184,29 @@ def render_market(market: Market, top: Top = EMPTY_TOP) -> dict[str, Any]:
         "rules_secondary": "",
         "exchange_index": 0,
         "mve_collection_ticker": market.mve_collection_ticker,
+        **render_settlement_fields(market),
     }
     return _compact(data)
+
+
+def legs_of(text: str) -> list[dict[str, Any]] | None:
+    """Render stored combo legs as ``mve_selected_legs`` (None when there are none)."""
+    legs = decode_legs(text)
+    if not legs:
+        return None
+    return [{"event_ticker": leg.event_ticker, "market_ticker": leg.market_ticker,
+             "side": leg.side} for leg in legs]
+
+
+def render_settlement_fields(market: Market) -> dict[str, Any]:
+    """Render a market's legs and, once determined, its settlement value and times."""
+    value = market.settlement_value
+    return {
+        "mve_selected_legs": legs_of(market.mve_selected_legs),
+        "settlement_value": None if value is None else price_to_cents(value),
+        "settlement_value_dollars": None if value is None else format_price(value),
+        "settlement_ts": _ts(market.settlement_ts),
+    }
 
 
 def _side_prices(side: Side, yes_price: int) -> tuple[int, int]:

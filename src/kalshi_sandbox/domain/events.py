@@ -126,6 +126,18 @@ class OrderGroupChanged:
     ts: Instant
 
 
+@dataclass(frozen=True, slots=True)
+class MarketLifecycle:
+    """A market was created or changed status or close time (``market_lifecycle_v2``, or
+    ``multivariate_market_lifecycle`` for a combo market)."""
+
+    market: Market
+    event_type: str
+    """``created``, ``activated``, ``deactivated``, ``close_date_updated``, ``determined``
+    or ``settled``."""
+    ts: Instant
+
+
 Event = (
     RfqCreated
     | RfqDeleted
@@ -140,4 +152,5 @@ Event = (
     | PositionChanged
     | MarketUpdated
     | OrderGroupChanged
+    | MarketLifecycle
 )

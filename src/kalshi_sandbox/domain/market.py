@@ -93,6 +93,14 @@ class Market:
     volume: int = 0
     open_interest: int = 0
     result: str = ""
+    settlement_value: int | None = None
+    """The YES side's payout per contract once determined, $0.0001 units."""
+    determination_ts: Instant | None = None
+    settlement_ts: Instant | None = None
+    settlement_timer: int = 0
+    """Microseconds from determination to settlement (``settlement_timer_seconds``)."""
+    mve_selected_legs: str = ""
+    """A combo market's legs, as domain/lifecycle.py encodes them."""
 
     @property
     def tradable(self) -> bool:

@@ -93,3 +93,56 @@ class TradeQuery:
     min_ts: Instant | None = None
     max_ts: Instant | None = None
     is_block_trade: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Filters for listing events, in ticker order."""
+
+    limit: int
+    after: str | None = None
+    series_ticker: str | None = None
+    tickers: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    """Only events with a market in one of these statuses."""
+    mve: bool = False
+    """Combo (multivariate) events instead of the others."""
+    collection_ticker: str | None = None
+    min_close: Instant | None = None
+    """Only events with a market closing at or after this instant."""
+    min_updated: Instant | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    """Filters for listing series, in ticker order."""
+
+    limit: int
+    after: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] | None = None
+    min_updated: Instant | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionQuery:
+    """Filters for listing multivariate event collections, in ticker order."""
+
+    limit: int
+    after: str | None = None
+    series_ticker: str | None = None
+    associated_event: str | None = None
+    open_at: Instant | None = None
+    """With ``status``: the instant against which open and close dates are compared."""
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTradeQuery:
+    """Filters for listing the block-trade proposals ``viewer_user_id`` may see, newest first."""
+
+    viewer_user_id: str
+    limit: int
+    after: Cursor | None = None
+    market_ticker: str | None = None
+    status: str | None = None

@@ -93,6 +93,8 @@ class Rfq:
     cancelled_ts: Instant | None = None
     cancellation_reason: RfqCloseReason | None = None
     mve_collection_ticker: str | None = None
+    mve_selected_legs: str = ""
+    """A combo market's legs, as domain/lifecycle.py encodes them."""
 
     @property
     def is_open(self) -> bool:

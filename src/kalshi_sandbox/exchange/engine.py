@@ -9,6 +9,8 @@ a transaction are handed on only after it commits (exchange/unit.py).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from kalshi_sandbox.domain.account import check_subaccount
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.errors import (
@@ -80,6 +82,9 @@ from kalshi_sandbox.exchange.ports import Store, Transaction
 from kalshi_sandbox.exchange.reads import ALL, ExchangeReads
 from kalshi_sandbox.exchange.unit import NoTimers, TimerSink, UnitOfWork, UnitOfWorkScope
 
+TimerHandler = Callable[[UnitOfWork, Timer], Awaitable[None]]
+"""Applies a due timer's effect inside the unit of work that consumed it."""
+
 
 class Exchange(ExchangeReads):
     """Kalshi's RFQ engine: RFQs, quotes, the confirmation window and execution."""
@@ -95,6 +100,8 @@ class Exchange(ExchangeReads):
         self.books = Books()
         self.matcher = Matcher(self.books, self.ids, rules)
         self.marketdata = MarketData(store)
+        self.timer_handlers: dict[TimerKind, TimerHandler] = {}
+        """Timers of the other use cases (exchange/lifecycle.py, exchange/blocktrades.py)."""
 
     def work(self) -> UnitOfWorkScope:
         """Run a block as one transaction; hand its events and timers on after commit."""
@@ -133,6 +140,7 @@ class Exchange(ExchangeReads):
                 rest_remainder=cmd.rest_remainder, obscure_creator_id=cmd.obscure_creator_id,
                 status=RfqStatus.OPEN, created_ts=w.now, updated_ts=w.now,
                 mve_collection_ticker=market.mve_collection_ticker,
+                mve_selected_legs=market.mve_selected_legs,
             )
             await tx.insert_rfq(rfq)
             if self.rules.rfq_ttl:
@@ -360,6 +368,8 @@ class Exchange(ExchangeReads):
                 rfq = await w.tx.get_rfq(timer.subject)
                 if rfq is not None and rfq.is_open:
                     await self.close_rfq_if_free(w, rfq, RfqCloseReason.EXPIRED)
+            elif (handler := self.timer_handlers.get(timer.kind)) is not None:
+                await handler(w, timer)
 
     async def _execute(self, w: UnitOfWork, quote_id: str) -> None:
         tx = w.tx

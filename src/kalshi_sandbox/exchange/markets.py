@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 
 from kalshi_sandbox.domain.clock import MICROS, Instant
 from kalshi_sandbox.domain.errors import Conflict, InvalidParameters, NotFound
+from kalshi_sandbox.domain.events import MarketLifecycle
+from kalshi_sandbox.domain.lifecycle import Leg, MarketEvent, Series, encode_legs
 from kalshi_sandbox.domain.market import (
     PRICE_LEVEL_STRUCTURES,
     Market,
@@ -20,6 +22,7 @@ from kalshi_sandbox.domain.queries import MarketQuery
 from kalshi_sandbox.domain.rfq import RfqCloseReason
 from kalshi_sandbox.domain.rules import is_high_volatility
 from kalshi_sandbox.exchange.engine import Exchange
+from kalshi_sandbox.exchange.lifecycle import Lifecycle
 
 YEAR = 365 * 86_400 * MICROS
 
@@ -33,22 +36,32 @@ class MarketSpec:
     series_ticker: str | None = None
     title: str | None = None
     subtitle: str = ""
-    status: MarketStatus = MarketStatus.ACTIVE
+    status: MarketStatus | None = None
+    """None: ``initialized`` if the open time is ahead, else ``active``."""
     hvm: bool | None = None
     price_level_structure: str = "linear_cent"
     price_ranges: tuple[PriceRange, ...] | None = None
     open_time: Instant | None = None
     close_time: Instant | None = None
     mve_collection_ticker: str | None = None
+    mve_selected_legs: tuple[Leg, ...] = ()
+    event_title: str | None = None
+    event_sub_title: str = ""
+    series_title: str | None = None
+    category: str = "Sandbox"
+    settlement_timer: int = 0
+    """Microseconds from determination to settlement."""
 
 
 class Markets:
-    """Create, list and change markets."""
+    """Create, list and change markets; a new market's event and series are created with it
+    when they do not exist yet."""
 
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, lifecycle: Lifecycle | None = None) -> None:
         self.exchange = exchange
         self.store = exchange.store
         self.clock = exchange.clock
+        self.lifecycle = lifecycle or Lifecycle(exchange)
 
     async def create_market(self, spec: MarketSpec) -> Market:
         """Create a market; HVM defaults to true for combo (multivariate) markets."""
@@ -71,18 +84,50 @@ class Markets:
         hvm = spec.hvm
         if hvm is None:
             hvm = is_high_volatility(ticker, spec.mve_collection_ticker)
+        open_time = spec.open_time if spec.open_time is not None else now - 86_400 * MICROS
+        close_time = spec.close_time if spec.close_time is not None else now + YEAR
+        if close_time <= open_time:
+            raise InvalidParameters("close_time must come after open_time")
+        if spec.settlement_timer < 0:
+            raise InvalidParameters("settlement_timer_seconds must not be negative")
+        status = spec.status
+        if status is None:
+            status = MarketStatus.INITIALIZED if open_time > now else MarketStatus.ACTIVE
         market = Market(
             ticker=ticker, event_ticker=event, series_ticker=series,
-            title=spec.title or ticker, subtitle=spec.subtitle, status=spec.status, hvm=hvm,
+            title=spec.title or ticker, subtitle=spec.subtitle, status=status, hvm=hvm,
             price_level_structure=spec.price_level_structure, price_ranges=ranges,
-            open_time=spec.open_time if spec.open_time is not None else now - 86_400 * MICROS,
-            close_time=spec.close_time if spec.close_time is not None else now + YEAR,
+            open_time=open_time, close_time=close_time,
             created_ts=now, updated_ts=now, mve_collection_ticker=spec.mve_collection_ticker,
+            settlement_timer=spec.settlement_timer,
+            mve_selected_legs=encode_legs(spec.mve_selected_legs),
         )
-        async with self.store.transaction() as tx:
+        async with self.exchange.work() as w:
+            tx = w.tx
             if await tx.get_market(ticker) is not None:
                 raise Conflict(f"market {ticker} already exists")
+            known_series = await tx.get_series(series)
+            if known_series is None:
+                await tx.insert_series(Series(
+                    ticker=series, title=spec.series_title or series, category=spec.category,
+                    frequency="custom", tags="", fee_type="quadratic_with_maker_fees",
+                    fee_multiplier="1", created_ts=now, updated_ts=now))
+            known_event = await tx.get_event(event)
+            if known_event is None:
+                await tx.insert_event(MarketEvent(
+                    event_ticker=event, series_ticker=series,
+                    title=spec.event_title or spec.title or event,
+                    sub_title=spec.event_sub_title, mutually_exclusive=False,
+                    created_ts=now, updated_ts=now,
+                    mve_collection_ticker=spec.mve_collection_ticker, strike_date=close_time))
+            elif known_event.series_ticker != series:
+                raise Conflict(f"event {event} belongs to series {known_event.series_ticker}, "
+                               f"not {series}")
+            else:
+                await tx.update_event(replace(known_event, updated_ts=now))
             await tx.insert_market(market)
+            await self.lifecycle.schedule(w, market)
+            w.events.append(MarketLifecycle(market, "created", now))
         return market
 
     async def list_markets(self) -> list[Market]:

@@ -411,6 +411,10 @@ class CachingTransaction(SqlTransaction):
             await self._update(POSITIONS, old, position, _POSITION_KEY)
         self._put(self._positions, key, position)
 
+    async def delete_position(self, user_id: str, subaccount: int, ticker: str) -> None:
+        await super().delete_position(user_id, subaccount, ticker)
+        self._put(self._positions, (user_id, subaccount, ticker), None)
+
     # Timers ------------------------------------------------------------------------------
 
     async def _timer_maps(self) -> None:

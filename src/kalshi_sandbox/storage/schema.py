@@ -203,11 +203,103 @@ CREATE INDEX order_groups_user ON order_groups (user_id, created_ts, id);
 """
 """The order book: book fields of orders, order groups, and the indexes the book reads."""
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2_BOOK)
+SCHEMA_V3_LIFECYCLE = """
+ALTER TABLE markets ADD COLUMN settlement_value BIGINT;
+ALTER TABLE markets ADD COLUMN determination_ts BIGINT;
+ALTER TABLE markets ADD COLUMN settlement_ts BIGINT;
+ALTER TABLE markets ADD COLUMN settlement_timer BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE markets ADD COLUMN mve_selected_legs TEXT NOT NULL DEFAULT '';
+ALTER TABLE rfqs ADD COLUMN mve_selected_legs TEXT NOT NULL DEFAULT '';
+CREATE INDEX markets_event ON markets (event_ticker, ticker);
+CREATE INDEX positions_ticker ON positions (ticker);
+CREATE TABLE series (
+    ticker TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    category TEXT NOT NULL,
+    frequency TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    fee_type TEXT NOT NULL,
+    fee_multiplier TEXT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL
+);
+CREATE TABLE events (
+    event_ticker TEXT PRIMARY KEY,
+    series_ticker TEXT NOT NULL,
+    title TEXT NOT NULL,
+    sub_title TEXT NOT NULL,
+    mutually_exclusive BOOLEAN NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    mve_collection_ticker TEXT,
+    strike_date BIGINT
+);
+CREATE INDEX events_series ON events (series_ticker, event_ticker);
+CREATE TABLE settlements (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    subaccount INTEGER NOT NULL,
+    ticker TEXT NOT NULL,
+    event_ticker TEXT NOT NULL,
+    market_result TEXT NOT NULL,
+    yes_count BIGINT NOT NULL,
+    yes_total_cost BIGINT NOT NULL,
+    no_count BIGINT NOT NULL,
+    no_total_cost BIGINT NOT NULL,
+    revenue BIGINT NOT NULL,
+    fee_cost BIGINT NOT NULL,
+    rounding_fee BIGINT NOT NULL,
+    value BIGINT,
+    settled_ts BIGINT NOT NULL
+);
+CREATE INDEX settlements_user ON settlements (user_id, settled_ts, id);
+CREATE TABLE collections (
+    collection_ticker TEXT PRIMARY KEY,
+    series_ticker TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    associated_events TEXT NOT NULL,
+    open_date BIGINT NOT NULL,
+    close_date BIGINT NOT NULL,
+    is_single_market_per_event BOOLEAN NOT NULL,
+    is_all_yes BOOLEAN NOT NULL,
+    size_min INTEGER NOT NULL,
+    size_max INTEGER NOT NULL,
+    created_ts BIGINT NOT NULL
+);
+CREATE TABLE block_trades (
+    id TEXT PRIMARY KEY,
+    proposer_user_id TEXT NOT NULL,
+    buyer_user_id TEXT NOT NULL,
+    buyer_subaccount INTEGER NOT NULL,
+    seller_user_id TEXT NOT NULL,
+    seller_subaccount INTEGER NOT NULL,
+    market_ticker TEXT NOT NULL,
+    price BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    maker_side TEXT NOT NULL,
+    expiration_ts BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    created_ts BIGINT NOT NULL,
+    updated_ts BIGINT NOT NULL,
+    buyer_accepted BOOLEAN NOT NULL,
+    seller_accepted BOOLEAN NOT NULL,
+    buyer_accepted_ts BIGINT,
+    seller_accepted_ts BIGINT,
+    executed_ts BIGINT,
+    buyer_order_id TEXT,
+    seller_order_id TEXT
+);
+CREATE INDEX block_trades_created ON block_trades (created_ts, id);
+"""
+"""A market's life: series, events, settlements, combo collections, block-trade proposals."""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2_BOOK, SCHEMA_V3_LIFECYCLE)
 
 TABLES: tuple[str, ...] = (
     "accounts", "api_keys", "balances", "markets", "rfqs", "quotes", "orders", "fills",
-    "positions", "timers", "order_groups", "meta",
+    "positions", "timers", "order_groups", "series", "events", "settlements", "collections",
+    "block_trades", "meta",
 )
 """Every table, for wiping state on reset."""
 

@@ -10,16 +10,23 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from kalshi_sandbox.domain.account import Account, ApiKey
+from kalshi_sandbox.domain.blocktrade import BlockTrade
 from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.combos import Collection
+from kalshi_sandbox.domain.lifecycle import MarketEvent, Series, Settlement
 from kalshi_sandbox.domain.market import SETTLED_STATUSES, Market
 from kalshi_sandbox.domain.orders import OrderGroup
 from kalshi_sandbox.domain.portfolio import Fill, Order, OrderStatus, Position
 from kalshi_sandbox.domain.queries import (
+    BlockTradeQuery,
+    CollectionQuery,
     Cursor,
+    EventQuery,
     MarketQuery,
     PortfolioQuery,
     QuoteQuery,
     RfqQuery,
+    SeriesQuery,
     TradeQuery,
 )
 from kalshi_sandbox.domain.quote import Quote, QuoteStatus
@@ -40,6 +47,11 @@ ORDERS = RowMapper(Order, "orders")
 FILLS = RowMapper(Fill, "fills")
 POSITIONS = RowMapper(Position, "positions")
 ORDER_GROUPS = RowMapper(OrderGroup, "order_groups")
+SERIES = RowMapper(Series, "series")
+EVENTS = RowMapper(MarketEvent, "events")
+SETTLEMENTS = RowMapper(Settlement, "settlements")
+COLLECTIONS = RowMapper(Collection, "collections")
+BLOCK_TRADES = RowMapper(BlockTrade, "block_trades")
 
 
 class Driver(Protocol):
@@ -557,6 +569,147 @@ class SqlTransaction:
 
     async def delete_order_group(self, group_id: str) -> None:
         await self.db.execute(self._q("DELETE FROM order_groups WHERE id = ?"), (group_id,))
+
+    # A market's life: series, events, settlements, collections, block trades -------------
+    # Every list reads its page through an index whose order is the ORDER BY (keyset).
+
+    async def insert_series(self, series: Series) -> None:
+        await self.db.execute(SERIES.insert_sql(self.ph), SERIES.to_row(series))
+
+    async def get_series(self, ticker: str) -> Series | None:
+        row = await self.db.fetchone(self._q(SERIES.select + " WHERE ticker = ?"), (ticker,))
+        return None if row is None else SERIES.from_row(row)
+
+    async def list_series(self, query: SeriesQuery) -> list[Series]:
+        where = _Where(self.ph)
+        if query.after is not None:
+            where.add("ticker > ?", query.after)
+        if query.category is not None:
+            where.add("category = ?", query.category)
+        for tag in query.tags or ():
+            where.add("(',' || tags || ',') LIKE ?", f"%,{tag},%")
+        if query.min_updated is not None:
+            where.add("updated_ts >= ?", query.min_updated)
+        sql = f"{SERIES.select}{where.sql()} ORDER BY ticker LIMIT {int(query.limit)}"
+        return [SERIES.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def insert_event(self, event: MarketEvent) -> None:
+        await self.db.execute(EVENTS.insert_sql(self.ph), EVENTS.to_row(event))
+
+    async def update_event(self, event: MarketEvent) -> None:
+        await self.db.execute(EVENTS.update_sql(self.ph, ("event_ticker",)),
+                              EVENTS.update_params(event, ("event_ticker",)))
+
+    async def get_event(self, event_ticker: str) -> MarketEvent | None:
+        row = await self.db.fetchone(self._q(EVENTS.select + " WHERE event_ticker = ?"),
+                                     (event_ticker,))
+        return None if row is None else EVENTS.from_row(row)
+
+    async def list_events(self, query: EventQuery) -> list[MarketEvent]:
+        where = _Where(self.ph)
+        if query.after is not None:
+            where.add("event_ticker > ?", query.after)
+        if query.series_ticker is not None:
+            where.add("series_ticker = ?", query.series_ticker)
+        if query.tickers is not None:
+            where.add(f"event_ticker IN ({', '.join(['?'] * len(query.tickers))})",
+                      *query.tickers)
+        where.add("mve_collection_ticker IS NOT NULL" if query.mve
+                  else "mve_collection_ticker IS NULL")
+        if query.collection_ticker is not None:
+            where.add("mve_collection_ticker = ?", query.collection_ticker)
+        if query.min_updated is not None:
+            where.add("updated_ts >= ?", query.min_updated)
+        market: list[str] = []
+        params: list[Any] = []
+        if query.statuses is not None:
+            market.append(f"m.status IN ({', '.join(['?'] * len(query.statuses))})")
+            params.extend(query.statuses)
+        if query.min_close is not None:
+            market.append("m.close_time >= ?")
+            params.append(query.min_close)
+        if market:
+            where.add("EXISTS (SELECT 1 FROM markets m WHERE m.event_ticker = "
+                      f"events.event_ticker AND {' AND '.join(market)})", *params)
+        sql = f"{EVENTS.select}{where.sql()} ORDER BY event_ticker LIMIT {int(query.limit)}"
+        return [EVENTS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def insert_settlement(self, settlement: Settlement) -> None:
+        await self.db.execute(SETTLEMENTS.insert_sql(self.ph), SETTLEMENTS.to_row(settlement))
+
+    async def list_settlements(self, query: PortfolioQuery) -> list[Settlement]:
+        where = self._portfolio_where(query, "settled_ts", "id")
+        if query.event_ticker is not None:
+            where.add("event_ticker = ?", query.event_ticker)
+        sql = (f"{SETTLEMENTS.select}{where.sql()} ORDER BY settled_ts DESC, id DESC "
+               f"LIMIT {int(query.limit)}")
+        return [SETTLEMENTS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def positions_on(self, ticker: str) -> list[Position]:
+        rows = await self.db.fetchall(
+            self._q(POSITIONS.select + " WHERE ticker = ? ORDER BY user_id, subaccount"),
+            (ticker,))
+        return [POSITIONS.from_row(r) for r in rows]
+
+    async def delete_position(self, user_id: str, subaccount: int, ticker: str) -> None:
+        await self.db.execute(
+            self._q("DELETE FROM positions WHERE user_id = ? AND subaccount = ? AND ticker = ?"),
+            (user_id, subaccount, ticker))
+
+    async def insert_collection(self, collection: Collection) -> None:
+        await self.db.execute(COLLECTIONS.insert_sql(self.ph), COLLECTIONS.to_row(collection))
+
+    async def get_collection(self, ticker: str) -> Collection | None:
+        row = await self.db.fetchone(
+            self._q(COLLECTIONS.select + " WHERE collection_ticker = ?"), (ticker,))
+        return None if row is None else COLLECTIONS.from_row(row)
+
+    async def list_collections(self, query: CollectionQuery) -> list[Collection]:
+        where = _Where(self.ph)
+        if query.after is not None:
+            where.add("collection_ticker > ?", query.after)
+        if query.series_ticker is not None:
+            where.add("series_ticker = ?", query.series_ticker)
+        if query.associated_event is not None:
+            where.add("(',' || associated_events || ',') LIKE ?",
+                      f"%,{query.associated_event},%")
+        if query.status is not None and query.open_at is not None:
+            at = query.open_at
+            if query.status == "unopened":
+                where.add("open_date > ?", at)
+            elif query.status == "open":
+                where.add("open_date <= ? AND close_date > ?", at, at)
+            else:
+                where.add("close_date <= ?", at)
+        sql = (f"{COLLECTIONS.select}{where.sql()} ORDER BY collection_ticker "
+               f"LIMIT {int(query.limit)}")
+        return [COLLECTIONS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+
+    async def insert_block_trade(self, trade: BlockTrade) -> None:
+        await self.db.execute(BLOCK_TRADES.insert_sql(self.ph), BLOCK_TRADES.to_row(trade))
+
+    async def update_block_trade(self, trade: BlockTrade) -> None:
+        await self.db.execute(BLOCK_TRADES.update_sql(self.ph, ("id",)),
+                              BLOCK_TRADES.update_params(trade, ("id",)))
+
+    async def get_block_trade(self, trade_id: str) -> BlockTrade | None:
+        row = await self.db.fetchone(self._q(BLOCK_TRADES.select + " WHERE id = ?"),
+                                     (trade_id,))
+        return None if row is None else BLOCK_TRADES.from_row(row)
+
+    async def list_block_trades(self, query: BlockTradeQuery) -> list[BlockTrade]:
+        where = _Where(self.ph)
+        viewer = query.viewer_user_id
+        where.add("(proposer_user_id = ? OR buyer_user_id = ? OR seller_user_id = ?)",
+                  viewer, viewer, viewer)
+        where.keyset("created_ts", "id", query.after)
+        if query.market_ticker is not None:
+            where.add("market_ticker = ?", query.market_ticker)
+        if query.status is not None:
+            where.add("status = ?", query.status)
+        sql = (f"{BLOCK_TRADES.select}{where.sql()} ORDER BY created_ts DESC, id DESC "
+               f"LIMIT {int(query.limit)}")
+        return [BLOCK_TRADES.from_row(r) for r in await self.db.fetchall(sql, where.params)]
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "bool": (bool,), "str": (str,)}

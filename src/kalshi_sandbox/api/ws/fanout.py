@@ -38,6 +38,7 @@ from kalshi_sandbox.domain.events import (
     Event,
     FillCreated,
     LevelChanged,
+    MarketLifecycle,
     MarketUpdated,
     OrderGroupChanged,
     OrderUpdated,
@@ -62,11 +63,15 @@ TICKER = "ticker"
 TRADE = "trade"
 POSITIONS = "market_positions"
 ORDER_GROUPS = "order_group_updates"
-MARKET_CHANNELS = frozenset({ORDERBOOK, TICKER, TRADE})
+LIFECYCLE = "market_lifecycle_v2"
+MVE_LIFECYCLE = "multivariate_market_lifecycle"
+MARKET_CHANNELS = frozenset({ORDERBOOK, TICKER, TRADE, LIFECYCLE, MVE_LIFECYCLE})
 """Channels of public market data: every subscriber of a market hears its messages."""
 SERVED_CHANNELS = frozenset({COMMUNICATIONS, FILL, USER_ORDERS, POSITIONS, ORDER_GROUPS,
                              *MARKET_CHANNELS})
 """Channels the sandbox serves."""
+UNFILTERED = frozenset({ORDER_GROUPS, LIFECYCLE, MVE_LIFECYCLE})
+"""Channels whose messages no market filter narrows."""
 KALSHI_CHANNELS = frozenset({
     "orderbook_delta", "ticker", "ticker_v2", "trade", "fill", "market_positions",
     "market_lifecycle_v2", "multivariate_market_lifecycle", "multivariate", "communications",
@@ -281,6 +286,11 @@ class Fanout:
                               ts_ms, partial(render.market_position, position))
             elif isinstance(event, MarketUpdated):
                 tickers[event.market.ticker] = None
+            elif isinstance(event, MarketLifecycle):
+                # Combo markets have their own channel (Kalshi, 2026-02-12 and 2026-03-19).
+                channel = MVE_LIFECYCLE if event.market.mve_collection_ticker else LIFECYCLE
+                self._market(channel, event.market.ticker, channel, ts_ms,
+                             partial(render.market_lifecycle, event))
             elif isinstance(event, OrderGroupChanged):
                 self._private(ORDER_GROUPS, event.group.user_id, "", "order_group_updates",
                               ts_ms, partial(render.order_group_update, event))

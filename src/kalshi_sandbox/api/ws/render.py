@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from kalshi_sandbox.api.render import legs_of
 from kalshi_sandbox.domain.clock import MICROS, format_instant
-from kalshi_sandbox.domain.events import LevelChanged, OrderGroupChanged
+from kalshi_sandbox.domain.events import LevelChanged, MarketLifecycle, OrderGroupChanged
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.money import ONE_DOLLAR, format_count, format_money, format_price
 from kalshi_sandbox.domain.portfolio import Fill, Order, Position
@@ -47,6 +48,8 @@ def rfq_created(rfq: Rfq, entitled: bool) -> dict[str, Any]:
     data["created_ts"] = format_instant(rfq.created_ts)
     if rfq.mve_collection_ticker:
         data["mve_collection_ticker"] = rfq.mve_collection_ticker
+    if rfq.mve_selected_legs:
+        data["mve_selected_legs"] = legs_of(rfq.mve_selected_legs)
     return data
 
 
@@ -291,3 +294,36 @@ def order_group_update(event: OrderGroupChanged) -> dict[str, Any]:
         data["contracts_limit_fp"] = format_count(event.group.contracts_limit)
     return data
 
+
+
+def market_lifecycle(event: MarketLifecycle) -> dict[str, Any]:
+    """Render a ``market_lifecycle_v2`` (or ``multivariate_market_lifecycle``) message."""
+    market = event.market
+    kind = event.event_type
+    data: dict[str, Any] = {"event_type": kind, "market_ticker": market.ticker}
+    if kind == "created":
+        data.update(
+            exchange_index=0, open_ts=market.open_time // MICROS,
+            close_ts=market.close_time // MICROS,
+            price_level_structure=market.price_level_structure,
+            price_ranges=[{"start": format_price(r.start), "end": format_price(r.end),
+                           "step": format_price(r.step)} for r in market.price_ranges],
+            additional_metadata={
+                "name": market.title, "title": market.title,
+                "yes_sub_title": market.subtitle, "no_sub_title": market.subtitle,
+                "rules_primary": f"Sandbox market {market.ticker}.", "rules_secondary": "",
+                "can_close_early": True, "event_ticker": market.event_ticker,
+                "expected_expiration_ts": market.close_time // MICROS,
+            })
+    elif kind == "close_date_updated":
+        data["close_ts"] = market.close_time // MICROS
+    elif kind == "determined":
+        data["result"] = market.result
+        data["determination_ts"] = (market.determination_ts or event.ts) // MICROS
+        if market.settlement_value is not None:
+            data["settlement_value"] = format_price(market.settlement_value)
+    elif kind == "settled":
+        data["settled_ts"] = (market.settlement_ts or event.ts) // MICROS
+    elif kind in ("activated", "deactivated"):
+        data["is_deactivated"] = kind == "deactivated"
+    return data

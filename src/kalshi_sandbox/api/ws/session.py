@@ -38,9 +38,9 @@ import msgspec
 from kalshi_sandbox.api.ws.fanout import (
     COMMUNICATIONS,
     KALSHI_CHANNELS,
-    ORDER_GROUPS,
     ORDERBOOK,
     SERVED_CHANNELS,
+    UNFILTERED,
     Fanout,
     Subscription,
 )
@@ -446,8 +446,9 @@ class Session:
                 outbox=self, shard_factor=factor if communications else 1,
                 shard_key=key if communications else 0,
                 only_own_rfqs=only_own and communications,
-                # Order groups belong to no market: their updates are never filtered by one.
-                markets=(None if communications or channel == ORDER_GROUPS or markets is None
+                # Order groups belong to no market and lifecycle channels carry every
+                # market: their updates are never filtered by one.
+                markets=(None if communications or channel in UNFILTERED or markets is None
                          else set(markets)),
                 use_yes_price=params.get("use_yes_price") is True,
             )

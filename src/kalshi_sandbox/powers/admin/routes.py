@@ -228,6 +228,11 @@ class AdminApi:
         ]
 
 
+def admin_market(market: Any) -> dict[str, Any]:
+    """Render a market for the control plane (with its HVM flag)."""
+    return _market(market)
+
+
 def _market(market: Any) -> dict[str, Any]:
     data = render_market(market)
     data["hvm"] = market.hvm
@@ -268,4 +273,4 @@ def _ranges(value: Any) -> tuple[PriceRange, ...]:
     return tuple(bands)
 
 
-__all__ = ["AdminApi", "parse_instant_field"]
+__all__ = ["AdminApi", "admin_market", "parse_instant_field"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from kalshi_sandbox.domain.money import parse_dollars
 from kalshi_sandbox.exchange.accounts import Accounts
+from kalshi_sandbox.exchange.combos import CollectionSpec, Combos
 from kalshi_sandbox.exchange.keys import public_pem_of
 from kalshi_sandbox.exchange.markets import Markets, MarketSpec
 from kalshi_sandbox.powers.state.files import DataDir, FileRefused
@@ -28,13 +29,26 @@ from kalshi_sandbox.powers.state.journal import Journal, current_record
 
 DEMO_MARKETS = (
     MarketSpec(ticker="KXSANDBOX-26DEC31-T50", title="Will the sandbox index close above 50?",
-               subtitle="Above 50", price_level_structure="linear_cent"),
+               subtitle="Above 50", price_level_structure="linear_cent",
+               event_title="Sandbox index on Dec 31, 2026", series_title="Sandbox index",
+               category="Economics"),
     MarketSpec(ticker="KXSANDBOXHVM-26DEC31-B100", title="Sandbox high-volatility market",
                subtitle="Between 100 and 101", hvm=True,
-               price_level_structure="tapered_deci_cent"),
+               price_level_structure="tapered_deci_cent",
+               event_title="Sandbox volatile index on Dec 31, 2026",
+               series_title="Sandbox volatile index", category="Economics"),
     MarketSpec(ticker="KXSANDBOXFINE-26DEC31-T25", title="Sandbox sub-penny market",
-               subtitle="Above 25", price_level_structure="deci_cent"),
+               subtitle="Above 25", price_level_structure="deci_cent",
+               event_title="Sandbox fine index on Dec 31, 2026",
+               series_title="Sandbox fine index", category="Economics"),
 )
+DEMO_COLLECTION = CollectionSpec(
+    collection_ticker="KXMVESANDBOX", title="Sandbox combos",
+    description="Combine the sandbox index markets",
+    associated_events=tuple(m.ticker.rsplit("-", 1)[0] for m in DEMO_MARKETS),
+    size_min=2, size_max=3)
+"""A combo collection over the demo events: ``POST /multivariate_event_collections/
+KXMVESANDBOX`` makes a combo market of their legs."""
 DEMO_ACCOUNTS = ("requester", "maker")
 MANIFEST = "demo-accounts.json"
 KEYS = "keys"
@@ -140,6 +154,7 @@ class DemoSeed:
     async def _seed(self) -> dict[str, Any]:
         for spec in DEMO_MARKETS:
             await self.markets.create_market(spec)
+        await Combos(self.markets).create_collection(DEMO_COLLECTION)
         balance = parse_dollars(self.balance_dollars)
         previous = {d.name: d for d in await asyncio.to_thread(load_manifest, self.data_dir)}
         # Noted before each account is created, so a crash right after its commit leaves
