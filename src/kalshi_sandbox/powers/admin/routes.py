@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from kalshi_sandbox.api.http import json_response
 from kalshi_sandbox.api.render import render_bucket_limit, render_market
 from kalshi_sandbox.api.requests import Body
-from kalshi_sandbox.domain.clock import Clock, format_instant, in_range, parse_instant
+from kalshi_sandbox.domain.clock import MICROS, Clock, format_instant, in_range, parse_instant
 from kalshi_sandbox.domain.errors import InvalidParameters
 from kalshi_sandbox.domain.limits import MICRO_TOKENS, Bucket
 from kalshi_sandbox.domain.market import MarketStatus, PriceRange
@@ -168,13 +168,18 @@ class AdminApi:
             series_ticker=body.string("series_ticker"),
             title=body.string("title"),
             subtitle=body.string("subtitle") or "",
-            status=_market_status(status) if status else MarketStatus.ACTIVE,
+            status=_market_status(status) if status else None,
             hvm=body.boolean("hvm"),
             price_level_structure=body.string("price_level_structure") or "linear_cent",
             price_ranges=_ranges(ranges) if ranges is not None else None,
             open_time=parse_instant_field(body.string("open_time")),
             close_time=parse_instant_field(body.string("close_time")),
             mve_collection_ticker=body.string("mve_collection_ticker"),
+            event_title=body.string("event_title"),
+            event_sub_title=body.string("event_sub_title") or "",
+            series_title=body.string("series_title"),
+            category=body.string("category") or "Sandbox",
+            settlement_timer=(body.integer("settlement_timer_seconds") or 0) * MICROS,
         ))
         return json_response(_market(market), 201)
 
