@@ -117,9 +117,11 @@ class Lifecycle:
 
     async def determine(self, ticker: str, result: str, value: int | None = None) -> Market:
         """Record a market's result, closing it first if it is open; settlement follows
-        when its settlement timer runs out."""
+        when its settlement timer runs out (at once, in this transaction, without one)."""
         async with self.exchange.work() as w:
             market = await self._determine(w, await self._market(w, ticker), result, value)
+            if market.settlement_timer <= 0:
+                return await self._finalize(w, market)
             await w.add_timer(TimerKind.MARKET_SETTLE,
                               timer_subject(TimerKind.MARKET_SETTLE, ticker),
                               w.now + market.settlement_timer)
@@ -131,6 +133,8 @@ class Lifecycle:
         unless it is determined already), then pay out every position."""
         async with self.exchange.work() as w:
             market = await self._market(w, ticker)
+            if market.status is MarketStatus.FINALIZED:
+                next_status(market, Trigger.SETTLE)
             if market.status not in (MarketStatus.DETERMINED, MarketStatus.AMENDED) or (
                     result is not None and result != market.result):
                 market = await self._determine(w, market, result or "", value)
