@@ -30,6 +30,8 @@ ADMIN |= {("liquidity", "add"), ("liquidity", "list"), ("liquidity", "set"),
           ("liquidity", "remove")}
 ADMIN |= {("snapshot", "save"), ("snapshot", "restore"), ("journal", "export"),
           ("journal", "replay")}
+ADMIN |= {("market", "open"), ("market", "pause"), ("market", "close"),
+          ("market", "determine"), ("market", "settle"), ("exchange", "maintenance")}
 CONSOLE_SCRIPT = Path(sys.executable).parent / "kalshi-sandbox"
 runner = CliRunner()
 # The caller's own Kalshi variables must not leak into the commands under test.

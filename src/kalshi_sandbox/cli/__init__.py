@@ -14,6 +14,7 @@ import typer
 from kalshi_sandbox.cli import orders, trade, watch
 from kalshi_sandbox.cli import serve as _serve
 from kalshi_sandbox.powers.admin import cli as admin
+from kalshi_sandbox.powers.admin import lifecycle_cli
 from kalshi_sandbox.powers.clock.cli import clock_app
 from kalshi_sandbox.powers.counterparties.cli import bots_app
 from kalshi_sandbox.powers.faults.cli import faults_app
@@ -34,11 +35,17 @@ market_app.command("list")(trade.market_list)
 market_app.command("get")(trade.market_get)
 market_app.command("book")(orders.market_book)
 market_app.command("trades")(orders.market_trades)
+market_app.command("open")(lifecycle_cli.market_open)
+market_app.command("pause")(lifecycle_cli.market_pause)
+market_app.command("close")(lifecycle_cli.market_close)
+market_app.command("determine")(lifecycle_cli.market_determine)
+market_app.command("settle")(lifecycle_cli.market_settle)
 
 app.command()(_serve.serve)
 app.add_typer(admin.account_app, name="account")
 app.add_typer(market_app, name="market")
 app.add_typer(clock_app, name="clock")
+app.add_typer(lifecycle_cli.exchange_app, name="exchange")
 app.command()(admin.reset)
 app.add_typer(trade.rfq_app, name="rfq")
 app.add_typer(trade.quote_app, name="quote")

@@ -72,7 +72,7 @@ class ExchangeSchedule:
         if end <= start:
             raise InvalidParameters("end must come after start")
         window = Window(start, end, kind)
-        windows = tuple(sorted((*self._pending(), window), key=lambda w: (w.start, w.end)))
+        windows = tuple(sorted((*self.pending(), window), key=lambda w: (w.start, w.end)))
         if len(windows) > MAX_WINDOWS:
             raise InvalidParameters(f"at most {MAX_WINDOWS} maintenance windows")
         await self._save(windows)
@@ -82,7 +82,8 @@ class ExchangeSchedule:
         """Remove every window."""
         await self._save(())
 
-    def _pending(self) -> tuple[Window, ...]:
+    def pending(self) -> tuple[Window, ...]:
+        """Return the windows not yet over."""
         now = self.clock.now()
         return tuple(w for w in self.windows if w.end > now)
 
@@ -133,7 +134,7 @@ class ExchangeSchedule:
             "maintenance_windows": [
                 {"start_datetime": format_instant(w.start),
                  "end_datetime": format_instant(w.end)}
-                for w in self._pending()
+                for w in self.pending()
             ],
         }
 

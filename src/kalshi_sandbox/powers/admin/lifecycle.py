@@ -83,7 +83,7 @@ class LifecycleAdminApi:
         return {
             "maintenance_windows": [
                 {"start": format_instant(w.start), "end": format_instant(w.end),
-                 "kind": w.kind} for w in self.schedule.windows],
+                 "kind": w.kind} for w in self.schedule.pending()],
             "in_maintenance": current is not None,
             **self.schedule.status(),
         }
