@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from kalshi_sandbox.api.auth import Authenticator
+from kalshi_sandbox.api.blocktrades import BlockTradesApi
 from kalshi_sandbox.api.bodylimit import BodyLimit
 from kalshi_sandbox.api.combos import CombosApi
 from kalshi_sandbox.api.http import (
@@ -42,6 +43,7 @@ from kalshi_sandbox.domain.quote import QuoteStatus
 from kalshi_sandbox.domain.rules import Rules
 from kalshi_sandbox.domain.timer import Timer
 from kalshi_sandbox.exchange.accounts import Accounts
+from kalshi_sandbox.exchange.blocktrades import BlockTrades
 from kalshi_sandbox.exchange.bus import Hub
 from kalshi_sandbox.exchange.catalog import Catalog
 from kalshi_sandbox.exchange.combos import Combos
@@ -342,6 +344,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     lifecycle = Lifecycle(exchange)
     markets = Markets(exchange, lifecycle)
     combos = Combos(markets)
+    block_trades = BlockTrades(exchange)
     catalog = Catalog(store, clock)
     schedule = ExchangeSchedule(store, clock)
 
@@ -419,7 +422,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     trade.extensions += [OrdersApi(trade, orders).endpoints,
                          MarketDataApi(trade).endpoints,
                          LifecycleApi(trade, catalog, schedule).endpoints,
-                         CombosApi(trade, catalog, combos).endpoints]
+                         CombosApi(trade, catalog, combos).endpoints,
+                         BlockTradesApi(trade, block_trades).endpoints]
     handlers: dict[Any, Any] = {
         SandboxError: sandbox_error_handler,
         HTTPException: http_error_handler,
@@ -454,7 +458,8 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     unlimited.extensions += [OrdersApi(unlimited, orders).endpoints,
                              MarketDataApi(unlimited).endpoints,
                              LifecycleApi(unlimited, catalog, schedule).endpoints,
-                             CombosApi(unlimited, catalog, combos).endpoints]
+                             CombosApi(unlimited, catalog, combos).endpoints,
+                             BlockTradesApi(unlimited, block_trades).endpoints]
     replay_app = Starlette(routes=[*unlimited.routes(), *sandbox_routes],
                            exception_handlers=handlers)
     replay_app.router.redirect_slashes = False
