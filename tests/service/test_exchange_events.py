@@ -88,6 +88,7 @@ async def test_lifecycle_publishes_one_batch_per_commit_in_order(harness: Harnes
     assert await harness.advance(15 * MICROS) == 1
 
     assert harness.publisher.kinds() == [
+        ["MarketLifecycle"],
         ["RfqCreated"],
         ["QuoteCreated"],
         ["QuoteAccepted"],
@@ -97,7 +98,7 @@ async def test_lifecycle_publishes_one_batch_per_commit_in_order(harness: Harnes
          "PositionChanged", "FillCreated", "PositionChanged", "MarketUpdated",
          "LevelChanged", "QuoteExecuted", "RfqDeleted"],
     ]
-    created, quoted, accepted, confirmed, executed = harness.publisher.batches
+    _, created, quoted, accepted, confirmed, executed = harness.publisher.batches
     assert created == [RfqCreated(rfq)]
     assert quoted == [QuoteCreated(quote)]
     assert isinstance(accepted[0], QuoteAccepted)
@@ -231,7 +232,7 @@ async def test_events_and_timers_are_handed_on_only_after_commit(tmp_path: Path)
         checker.close()
         await harness.store.close()
     assert checker.checked == [
-        "RfqCreated", "QuoteCreated", "add confirm_deadline", "QuoteAccepted",
+        "MarketLifecycle", "RfqCreated", "QuoteCreated", "add confirm_deadline", "QuoteAccepted",
         "drop", "add execute", "QuoteConfirmed",
         "OrderUpdated", "LevelChanged", "OrderUpdated", "OrderUpdated", "FillCreated",
         "PositionChanged", "FillCreated", "PositionChanged", "MarketUpdated", "LevelChanged",

@@ -223,8 +223,7 @@ def test_an_error_echoing_client_input_stays_short(client: WsClient) -> None:
     assert len(msg["msg"]) < 200
 
 
-@pytest.mark.parametrize("channel", ["market_lifecycle_v2", "multivariate_market_lifecycle",
-                                     "cfbenchmarks_value", "pyth_value"])
+@pytest.mark.parametrize("channel", ["cfbenchmarks_value", "pyth_value"])
 def test_a_kalshi_channel_the_sandbox_does_not_serve_is_code_10(
         client: WsClient, channel: str) -> None:
     msg = _error(client, client.command("subscribe", {"channels": [channel]}))
@@ -235,7 +234,7 @@ def test_a_kalshi_channel_the_sandbox_does_not_serve_is_code_10(
 
 def test_an_unserved_channel_does_not_stop_the_served_ones_of_the_same_command(
         client: WsClient) -> None:
-    command_id = client.command("subscribe", {"channels": ["market_lifecycle_v2",
+    command_id = client.command("subscribe", {"channels": ["pyth_value",
                                                            "communications"]})
     first, second = client.recv(), client.recv()
     assert (first["type"], first["msg"]["code"]) == ("error", 10)

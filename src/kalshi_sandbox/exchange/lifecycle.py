@@ -44,14 +44,15 @@ class Lifecycle:
 
     # Timers --------------------------------------------------------------------------------
 
-    async def schedule(self, w: UnitOfWork, market: Market) -> None:
-        """Start the timers of ``market``'s own times that are still ahead."""
+    async def schedule(self, w: UnitOfWork, market: Market, *, close: bool = True) -> None:
+        """Start the timers of ``market``'s own times that are still ahead (``close``: its
+        close time too)."""
         if market.status is MarketStatus.INITIALIZED and market.open_time > w.now:
             await w.add_timer(TimerKind.MARKET_OPEN,
                               timer_subject(TimerKind.MARKET_OPEN, market.ticker),
                               market.open_time)
-        if (market.status in (MarketStatus.INITIALIZED, MarketStatus.ACTIVE,
-                              MarketStatus.INACTIVE) and market.close_time > w.now):
+        if close and (market.status in (MarketStatus.INITIALIZED, MarketStatus.ACTIVE,
+                                        MarketStatus.INACTIVE) and market.close_time > w.now):
             await w.add_timer(TimerKind.MARKET_CLOSE,
                               timer_subject(TimerKind.MARKET_CLOSE, market.ticker),
                               market.close_time)

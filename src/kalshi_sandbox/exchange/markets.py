@@ -126,7 +126,9 @@ class Markets:
             else:
                 await tx.update_event(replace(known_event, updated_ts=now))
             await tx.insert_market(market)
-            await self.lifecycle.schedule(w, market)
+            # A market created without a close time has a placeholder a year out, and no
+            # close timer: it stays open until closed by hand (docs/behaviour.md).
+            await self.lifecycle.schedule(w, market, close=spec.close_time is not None)
             w.events.append(MarketLifecycle(market, "created", now))
         return market
 
