@@ -211,7 +211,7 @@ ALTER TABLE markets ADD COLUMN settlement_timer BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE markets ADD COLUMN mve_selected_legs TEXT NOT NULL DEFAULT '';
 ALTER TABLE rfqs ADD COLUMN mve_selected_legs TEXT NOT NULL DEFAULT '';
 CREATE INDEX markets_event ON markets (event_ticker, ticker);
-CREATE INDEX positions_ticker ON positions (ticker);
+CREATE INDEX positions_ticker ON positions (ticker, user_id, subaccount);
 CREATE TABLE series (
     ticker TEXT PRIMARY KEY,
     title TEXT NOT NULL,
