@@ -108,11 +108,11 @@ class BlockTradesApi:
         proposal = await self.trades.propose(actor, cmd)
         return json_response({"block_trade_proposal_id": proposal.id}, 201)
 
-    async def list(self, request: Request) -> Response:
+    async def list_proposals(self, request: Request) -> Response:
         actor = await self.trade.actor(request)
         params = request.query_params
         op = "GetBlockTradeProposals"
-        page = await self.trades.list(actor, BlockTradeQuery(
+        page = await self.trades.list_proposals(actor, BlockTradeQuery(
             viewer_user_id=actor.user_id,
             limit=wire.query_int(params, "limit", op, default=100, low=1, high=100),
             after=wire.decode_cursor(params, op),
@@ -139,7 +139,7 @@ class BlockTradesApi:
         """Return (method, full path, handler, cost) of every endpoint, in routing order."""
         base = PREFIX + "/communications/block-trade-proposals"
         return [
-            ("GET", base, self.list, READ),
+            ("GET", base, self.list_proposals, READ),
             ("POST", base, self.propose, WRITE),
             ("POST", base + "/{block_trade_proposal_id}/accept", self.accept, WRITE),
         ]

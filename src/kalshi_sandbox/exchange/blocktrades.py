@@ -85,7 +85,7 @@ class BlockTrades:
                               cmd.expiration_ts)
         return proposal
 
-    async def list(self, actor: Actor, query: BlockTradeQuery) -> Page[BlockTrade]:
+    async def list_proposals(self, actor: Actor, query: BlockTradeQuery) -> Page[BlockTrade]:
         """Return a page of the proposals the caller proposed or is named in, newest first."""
         async with self.store.transaction() as tx:
             rows = await tx.list_block_trades(replace(query, viewer_user_id=actor.user_id,
