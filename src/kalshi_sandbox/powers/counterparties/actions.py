@@ -105,7 +105,11 @@ async def create_rfq(exchange: Exchange, bot: Bot, market: str | None = None,
 
 async def _next_market(exchange: Exchange, bot: Bot, config: RequesterConfig) -> str:
     if config.markets is not None:
-        candidates = list(config.markets)
+        # Only the configured markets open now: a closed or settled one is skipped.
+        found = await exchange.list_markets(MarketQuery(limit=len(config.markets),
+                                                        tickers=tuple(config.markets)))
+        tradable = {m.ticker for m in found.items if m.tradable}
+        candidates = [t for t in config.markets if t in tradable]
     else:
         markets = await exchange.list_markets(MarketQuery(limit=ALL))
         candidates = [m.ticker for m in markets.items if m.tradable]
