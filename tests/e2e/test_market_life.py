@@ -149,8 +149,13 @@ def test_one_market_from_creation_to_settlement_keeps_every_view_and_the_money_i
     total = sum(balance(t) for t in traders.values()) + total_fees
     assert total == 3 * START
 
-    # Lifecycle messages: created, then determined and settled (no implicit open or close).
-    frames = [f for f in watch.drain() if f["type"] == "market_lifecycle_v2"]
+    # Lifecycle messages: the event's creation, the market's, then determined and settled
+    # (no message for the implicit open or close).
+    drained = watch.drain()
+    [event_created] = [f["msg"] for f in drained if f["type"] == "event_lifecycle"]
+    assert (event_created["event_ticker"], event_created["series_ticker"],
+            event_created["title"]) == ("KXLIFE-26DEC31", "KXLIFE", "Life of a market")
+    frames = [f for f in drained if f["type"] == "market_lifecycle_v2"]
     assert [(f["msg"]["event_type"], f["msg"]["market_ticker"]) for f in frames] == [
         ("created", TICKER), ("determined", TICKER), ("settled", TICKER)]
     assert frames[0]["msg"]["open_ts"] == now + 60

@@ -86,7 +86,8 @@ def test_journal_lists_requests_and_events_in_order(kalshi_sandbox: KalshiSandbo
     events = [e["event"] for e in journal if e["type"] == "event"]
     # The fixture's markets were created first.
     assert events[events.index("rfq_created") - 1] == "market_lifecycle"
-    assert set(events[:events.index("rfq_created")]) == {"market_lifecycle"}
+    assert set(events[:events.index("rfq_created")]) == {"event_lifecycle",
+                                                         "market_lifecycle"}
     assert "quote_executed" in events
     assert sb.journal(after=seqs[-2])[0] == journal[-1]
     assert any(e.get("rfq") == rfq_id for e in journal if e["type"] == "event")

@@ -88,7 +88,7 @@ async def test_lifecycle_publishes_one_batch_per_commit_in_order(harness: Harnes
     assert await harness.advance(15 * MICROS) == 1
 
     assert harness.publisher.kinds() == [
-        ["MarketLifecycle"],
+        ["EventLifecycle", "MarketLifecycle"],
         ["RfqCreated"],
         ["QuoteCreated"],
         ["QuoteAccepted"],
@@ -232,7 +232,8 @@ async def test_events_and_timers_are_handed_on_only_after_commit(tmp_path: Path)
         checker.close()
         await harness.store.close()
     assert checker.checked == [
-        "MarketLifecycle", "RfqCreated", "QuoteCreated", "add confirm_deadline", "QuoteAccepted",
+        "EventLifecycle", "MarketLifecycle", "RfqCreated", "QuoteCreated",
+        "add confirm_deadline", "QuoteAccepted",
         "drop", "add execute", "QuoteConfirmed",
         "OrderUpdated", "LevelChanged", "OrderUpdated", "OrderUpdated", "FillCreated",
         "PositionChanged", "FillCreated", "PositionChanged", "MarketUpdated", "LevelChanged",

@@ -56,7 +56,7 @@ def test_events_are_kept_as_the_setting_says(tmp_path: Path, events: str) -> Non
         return
     names = [e["event"] for e in kept]
     # Through the book: the maker's order rests, the requester's takes it.
-    assert names == ["market_lifecycle",
+    assert names == ["event_lifecycle", "market_lifecycle",
                      "rfq_created", "quote_created", "quote_accepted", "quote_confirmed",
                      "order_updated", "level_changed", "order_updated", "order_updated",
                      "fill_created", "position_changed", "fill_created", "position_changed",

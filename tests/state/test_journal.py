@@ -70,7 +70,8 @@ def test_journal_records_requests_timers_and_events_in_order(control: Control) -
     assert parse_instant(advance["answered"]) == start + 20 * MICROS
     events = [e["event"] for e in entries if e["type"] == "event"]
     # The control fixture's two markets were created first.
-    assert events == ["market_lifecycle", "market_lifecycle",
+    assert events == ["event_lifecycle", "market_lifecycle",
+                      "event_lifecycle", "market_lifecycle",
                       "rfq_created", "quote_created", "quote_accepted", "quote_confirmed",
                       # Through the book: the maker's order rests, the requester's takes it.
                       "order_updated", "level_changed", "order_updated", "order_updated",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kalshi_sandbox.domain.clock import Instant
+from kalshi_sandbox.domain.lifecycle import MarketEvent
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.orders import OrderGroup
 from kalshi_sandbox.domain.portfolio import Fill, Order, Position
@@ -138,6 +139,14 @@ class MarketLifecycle:
     ts: Instant
 
 
+@dataclass(frozen=True, slots=True)
+class EventLifecycle:
+    """An event was created (``event_lifecycle`` on the lifecycle channels)."""
+
+    market_event: MarketEvent
+    ts: Instant
+
+
 Event = (
     RfqCreated
     | RfqDeleted
@@ -153,4 +162,5 @@ Event = (
     | MarketUpdated
     | OrderGroupChanged
     | MarketLifecycle
+    | EventLifecycle
 )

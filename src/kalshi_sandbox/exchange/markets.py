@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from kalshi_sandbox.domain.clock import MICROS, Instant
 from kalshi_sandbox.domain.errors import Conflict, InvalidParameters, NotFound
-from kalshi_sandbox.domain.events import MarketLifecycle
+from kalshi_sandbox.domain.events import EventLifecycle, MarketLifecycle
 from kalshi_sandbox.domain.lifecycle import Leg, MarketEvent, Series, encode_legs
 from kalshi_sandbox.domain.market import (
     PRICE_LEVEL_STRUCTURES,
@@ -114,12 +114,14 @@ class Markets:
                     fee_multiplier="1", created_ts=now, updated_ts=now))
             known_event = await tx.get_event(event)
             if known_event is None:
-                await tx.insert_event(MarketEvent(
+                created = MarketEvent(
                     event_ticker=event, series_ticker=series,
                     title=spec.event_title or spec.title or event,
                     sub_title=spec.event_sub_title, mutually_exclusive=False,
                     created_ts=now, updated_ts=now,
-                    mve_collection_ticker=spec.mve_collection_ticker, strike_date=close_time))
+                    mve_collection_ticker=spec.mve_collection_ticker, strike_date=close_time)
+                await tx.insert_event(created)
+                w.events.append(EventLifecycle(created, now))
             elif known_event.series_ticker != series:
                 raise Conflict(f"event {event} belongs to series {known_event.series_ticker}, "
                                f"not {series}")

@@ -36,6 +36,7 @@ from kalshi_sandbox.api.ws import render
 from kalshi_sandbox.domain.clock import Clock
 from kalshi_sandbox.domain.events import (
     Event,
+    EventLifecycle,
     FillCreated,
     LevelChanged,
     MarketLifecycle,
@@ -291,6 +292,11 @@ class Fanout:
                 channel = MVE_LIFECYCLE if event.market.mve_collection_ticker else LIFECYCLE
                 self._market(channel, event.market.ticker, channel, ts_ms,
                              partial(render.market_lifecycle, event))
+            elif isinstance(event, EventLifecycle):
+                created = event.market_event
+                channel = MVE_LIFECYCLE if created.mve_collection_ticker else LIFECYCLE
+                self._market(channel, created.event_ticker, "event_lifecycle", ts_ms,
+                             partial(render.event_lifecycle, event))
             elif isinstance(event, OrderGroupChanged):
                 self._private(ORDER_GROUPS, event.group.user_id, "", "order_group_updates",
                               ts_ms, partial(render.order_group_update, event))

@@ -14,7 +14,12 @@ from typing import Any
 
 from kalshi_sandbox.api.render import legs_of
 from kalshi_sandbox.domain.clock import MICROS, format_instant
-from kalshi_sandbox.domain.events import LevelChanged, MarketLifecycle, OrderGroupChanged
+from kalshi_sandbox.domain.events import (
+    EventLifecycle,
+    LevelChanged,
+    MarketLifecycle,
+    OrderGroupChanged,
+)
 from kalshi_sandbox.domain.market import Market
 from kalshi_sandbox.domain.money import ONE_DOLLAR, format_count, format_money, format_price
 from kalshi_sandbox.domain.portfolio import Fill, Order, Position
@@ -326,4 +331,18 @@ def market_lifecycle(event: MarketLifecycle) -> dict[str, Any]:
         data["settled_ts"] = (market.settlement_ts or event.ts) // MICROS
     elif kind in ("activated", "deactivated"):
         data["is_deactivated"] = kind == "deactivated"
+    return data
+
+
+def event_lifecycle(event: EventLifecycle) -> dict[str, Any]:
+    """Render an ``event_lifecycle`` message (an event was created)."""
+    created = event.market_event
+    data: dict[str, Any] = {
+        "event_ticker": created.event_ticker, "exchange_index": 0, "title": created.title,
+        "subtitle": created.sub_title,
+        "collateral_return_type": "MECNET" if created.mutually_exclusive else "",
+        "series_ticker": created.series_ticker,
+    }
+    if created.strike_date is not None:
+        data["strike_date"] = created.strike_date // MICROS
     return data
