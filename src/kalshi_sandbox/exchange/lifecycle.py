@@ -16,7 +16,7 @@ from kalshi_sandbox.domain.errors import NotFound
 from kalshi_sandbox.domain.events import MarketLifecycle, MarketUpdated, PositionChanged
 from kalshi_sandbox.domain.lifecycle import Trigger, next_status, settlement_of, settlement_value
 from kalshi_sandbox.domain.market import Market, MarketStatus
-from kalshi_sandbox.domain.portfolio import empty_position
+from kalshi_sandbox.domain.portfolio import Position
 from kalshi_sandbox.domain.rfq import RfqCloseReason
 from kalshi_sandbox.domain.timer import Timer, TimerKind
 from kalshi_sandbox.exchange.engine import Exchange
@@ -196,22 +196,24 @@ class Lifecycle:
         status = next_status(market, Trigger.SETTLE)
         assert market.settlement_value is not None
         tx = w.tx
+        settlements = []
+        new_id = self.exchange.ids.new
         for position in await tx.positions_on(market.ticker):
-            await tx.delete_position(position.user_id, position.subaccount, position.ticker)
             if position.position == 0 and position.total_traded == 0:
                 continue
             settlement = settlement_of(position, market.event_ticker, market.result,
-                                       market.settlement_value, self.exchange.ids.new(),
-                                       w.now)
-            await tx.insert_settlement(settlement)
-            balance = await tx.get_balance(position.user_id, position.subaccount)
-            await tx.set_balance(position.user_id, position.subaccount,
-                                 balance + settlement.revenue, w.now)
-            cleared = replace(
-                empty_position(position.user_id, position.subaccount, position.ticker, w.now),
-                total_traded=position.total_traded, fees_paid=position.fees_paid,
-                realized_pnl=position.realized_pnl + settlement.revenue - position.exposure)
-            w.events.append(PositionChanged(cleared))
+                                       market.settlement_value, new_id(), w.now)
+            settlements.append(settlement)
+            user, subaccount = position.user_id, position.subaccount
+            if settlement.revenue:
+                balance = await tx.get_balance(user, subaccount)
+                await tx.set_balance(user, subaccount, balance + settlement.revenue, w.now)
+            w.events.append(PositionChanged(Position(
+                user, subaccount, position.ticker, 0, 0, position.total_traded,
+                position.realized_pnl + settlement.revenue - position.exposure,
+                position.fees_paid, w.now)))
+        await tx.delete_positions_on(market.ticker)
+        await tx.insert_settlements(settlements)
         await w.cancel_timers(timer_subject(TimerKind.MARKET_SETTLE, market.ticker))
         finalized = replace(market, status=status, settlement_ts=w.now, open_interest=0,
                             updated_ts=w.now)

@@ -411,6 +411,11 @@ class CachingTransaction(SqlTransaction):
             await self._update(POSITIONS, old, position, _POSITION_KEY)
         self._put(self._positions, key, position)
 
+    async def delete_positions_on(self, ticker: str) -> None:
+        await super().delete_positions_on(ticker)
+        for key in [key for key in self._positions if key[2] == ticker]:
+            self._put(self._positions, key, None)
+
     async def delete_position(self, user_id: str, subaccount: int, ticker: str) -> None:
         await super().delete_position(user_id, subaccount, ticker)
         self._put(self._positions, (user_id, subaccount, ticker), None)

@@ -635,7 +635,12 @@ class SqlTransaction:
         return [EVENTS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
 
     async def insert_settlement(self, settlement: Settlement) -> None:
-        await self.db.execute(SETTLEMENTS.insert_sql(self.ph), SETTLEMENTS.to_row(settlement))
+        await self.insert_settlements((settlement,))
+
+    async def insert_settlements(self, settlements: Sequence[Settlement]) -> None:
+        if settlements:
+            await self.db.executemany(SETTLEMENTS.insert_sql(self.ph),
+                                      [SETTLEMENTS.to_row(s) for s in settlements])
 
     async def list_settlements(self, query: PortfolioQuery) -> list[Settlement]:
         where = self._portfolio_where(query, "settled_ts", "id")
@@ -650,6 +655,9 @@ class SqlTransaction:
             self._q(POSITIONS.select + " WHERE ticker = ? ORDER BY user_id, subaccount"),
             (ticker,))
         return [POSITIONS.from_row(r) for r in rows]
+
+    async def delete_positions_on(self, ticker: str) -> None:
+        await self.db.execute(self._q("DELETE FROM positions WHERE ticker = ?"), (ticker,))
 
     async def delete_position(self, user_id: str, subaccount: int, ticker: str) -> None:
         await self.db.execute(
