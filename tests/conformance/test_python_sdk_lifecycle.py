@@ -64,6 +64,8 @@ def test_python_sdk_reads_series_events_schedule_and_settlements(
     settled = client.get_event(event_ticker=EVENT, with_nested_markets=True)
     assert [m.status for m in settled.markets] == ["settled"]
     assert settled.markets[0].result == "no"
+    market = client.get_market(ticker=MARKET).market
+    assert (market.status, market.result) == ("settled", "no")
 
 
 def test_python_sdk_exchange_announcements_answer_404_as_production_does_now(

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from kalshi_sandbox.api import requests as wire
 from kalshi_sandbox.api.http import Handler, json_response
 from kalshi_sandbox.api.render import render_market
-from kalshi_sandbox.api.routes import LEGACY_USER_AGENT, PREFIX, TradeApi
+from kalshi_sandbox.api.routes import PREFIX, TradeApi, market_for
 from kalshi_sandbox.domain.clock import format_instant
 from kalshi_sandbox.domain.errors import QueryValidationError
 from kalshi_sandbox.domain.lifecycle import MarketEvent, Series, Settlement
@@ -35,10 +35,6 @@ EVENT_STATUS_FILTER: dict[str, tuple[str, ...]] = {
     "settled": (MarketStatus.FINALIZED.value,),
 }
 """``GET /events?status=``: an event matches if any of its markets is in one of these."""
-
-LEGACY_STATUS = {"finalized": "settled", "amended": "determined", "disputed": "determined",
-                 "inactive": "active"}
-"""Statuses kalshi-python 3.2.0 refuses, as the nearest one it accepts."""
 
 
 def _number(text: str) -> int | float:
@@ -123,10 +119,7 @@ class LifecycleApi:
         self.data = trade.exchange.marketdata
 
     def _market(self, request: Request, market: Market) -> dict[str, Any]:
-        data = render_market(market, self.data.top(market.ticker))
-        if request.headers.get("user-agent", "").startswith(LEGACY_USER_AGENT):
-            data["status"] = LEGACY_STATUS.get(data["status"], data["status"])
-        return data
+        return market_for(request, render_market(market, self.data.top(market.ticker)))
 
     def _event(self, request: Request, view: EventView, nested: bool) -> dict[str, Any]:
         markets = [self._market(request, m) for m in view.markets] if nested else None

@@ -48,6 +48,19 @@ MARKET_STATUS_FILTER: dict[str, tuple[str, ...]] = {
 }
 
 
+LEGACY_STATUS = {"finalized": "settled", "amended": "determined", "disputed": "determined",
+                 "inactive": "active"}
+"""Market statuses kalshi-python 3.2.0 refuses, as the nearest one it accepts."""
+
+
+def market_for(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+    """Return a rendered market as the caller's client can read it: kalshi-python 3.2.0
+    (by its User-Agent) gets ``LEGACY_STATUS`` in place of the statuses it refuses."""
+    if request.headers.get("user-agent", "").startswith(LEGACY_USER_AGENT):
+        data["status"] = LEGACY_STATUS.get(data["status"], data["status"])
+    return data
+
+
 class Charged(Endpoint):
     """An endpoint whose authenticated requests cost ``cost``; None if it needs no key."""
 
@@ -257,14 +270,15 @@ class TradeApi:
         )
         page = await self.exchange.list_markets(query)
         data = self.exchange.marketdata
-        return json_response({"markets": [render.render_market(m, data.top(m.ticker))
+        return json_response({"markets": [market_for(request,
+                                                     render.render_market(m, data.top(m.ticker)))
                                           for m in page.items],
                               "cursor": wire.next_cursor(page)})
 
     async def get_market(self, request: Request) -> Response:
         market = await self.exchange.get_market(request.path_params["ticker"])
         top = self.exchange.marketdata.top(market.ticker)
-        return json_response({"market": render.render_market(market, top)})
+        return json_response({"market": market_for(request, render.render_market(market, top))})
 
     async def exchange_status(self, request: Request) -> Response:
         return json_response({"exchange_active": True, "trading_active": True,
