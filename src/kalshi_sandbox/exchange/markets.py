@@ -1,7 +1,10 @@
-"""Markets of the emulated exchange: created by the operator, closed and reopened by it.
+"""Markets of the emulated exchange: created by the operator with their event and series.
 
-Closing a market (any status but ``active``) closes its open RFQs, reason ``market_closed``,
-except those a confirmed quote holds open until it executes or fails.
+A new market starts its own timers (open at ``open_time``, close at ``close_time``) and is
+announced on the lifecycle channels; exchange/lifecycle.py moves it on from there. The raw
+``update_market`` (``PATCH /sandbox/v1/markets/{ticker}``) sets fields as given: leaving
+``active`` closes the market's open RFQs, reason ``market_closed``, except those a confirmed
+quote holds open until it executes or fails.
 """
 
 from __future__ import annotations
