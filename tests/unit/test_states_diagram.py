@@ -1,4 +1,4 @@
-"""docs/states.md draws the RFQ and quote tables the exchange runs on, and only those."""
+"""docs/states.md draws the RFQ, quote and market tables the exchange runs on, and only those."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kalshi_sandbox.domain import quote, rfq
+from kalshi_sandbox.domain import lifecycle, quote, rfq
 from kalshi_sandbox.domain.diagram import document, mermaid
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "states.md"
@@ -30,9 +30,10 @@ def test_states_page_is_the_document_drawn_from_the_tables() -> None:
 
 def test_each_diagram_has_exactly_the_edges_of_its_table() -> None:
     blocks = re.findall(r"```mermaid\n(.*?)```", PAGE.read_text(), re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     assert edges(blocks[0]) == table_edges(dict(rfq.TRANSITIONS))
     assert edges(blocks[1]) == table_edges(dict(quote.TRANSITIONS))
+    assert edges(blocks[2]) == table_edges(dict(lifecycle.TRANSITIONS))
 
 
 def test_a_changed_table_draws_a_different_diagram() -> None:

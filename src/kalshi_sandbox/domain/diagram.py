@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from kalshi_sandbox.domain import quote, rfq
+from kalshi_sandbox.domain import lifecycle, quote, rfq
+from kalshi_sandbox.domain.market import MarketStatus
 
 State = TypeVar("State", bound=StrEnum)
 Trigger = TypeVar("Trigger", bound=StrEnum)
@@ -32,12 +33,16 @@ def mermaid(table: Mapping[tuple[State, Trigger], State], initial: State) -> str
 
 
 def document() -> str:
-    """Return docs/states.md: the RFQ and quote state diagrams and what each trigger means."""
+    """Return docs/states.md: the RFQ, quote and market state diagrams and what each trigger
+    means."""
     triggers = "\n".join(f"| `{t.value}` | {_TRIGGERS[t]} |" for t in quote.QuoteTrigger)
-    return f"""# States of RFQs and quotes
+    market_triggers = "\n".join(f"| `{t.value}` | {_MARKET_TRIGGERS[t]} |"
+                                 for t in lifecycle.Trigger)
+    return f"""# States of RFQs, quotes and markets
 
 Drawn from the transition tables the exchange runs on (`TRANSITIONS` in
-`src/kalshi_sandbox/domain/rfq.py` and `src/kalshi_sandbox/domain/quote.py`); a test fails
+`src/kalshi_sandbox/domain/rfq.py`, `src/kalshi_sandbox/domain/quote.py` and
+`src/kalshi_sandbox/domain/lifecycle.py`); a test fails
 when this page and the tables disagree. Regenerate it with
 `python -m kalshi_sandbox.domain.diagram > docs/states.md`.
 
@@ -59,6 +64,18 @@ An RFQ closes once, for one reason: `{"`, `".join(r.value for r in rfq.RfqCloseR
 | Trigger | What causes it |
 | --- | --- |
 {triggers}
+
+## Market
+
+```mermaid
+{mermaid(lifecycle.TRANSITIONS, MarketStatus.INITIALIZED)}```
+
+A market created with its open time already past starts `active`. A transition the table does
+not have is a 409 naming the market's status.
+
+| Trigger | What causes it |
+| --- | --- |
+{market_triggers}
 """
 
 
@@ -70,6 +87,15 @@ _TRIGGERS = {
                                "closes",
     quote.QuoteTrigger.LAPSE: "the confirmation window ends unconfirmed",
     quote.QuoteTrigger.FAIL: "the execution fails: a party cannot pay, or the market closed",
+}
+
+
+_MARKET_TRIGGERS = {
+    lifecycle.Trigger.OPEN: "its open time comes, or the operator opens it again",
+    lifecycle.Trigger.PAUSE: "the operator pauses it",
+    lifecycle.Trigger.CLOSE: "its close time comes, or the operator closes it early",
+    lifecycle.Trigger.DETERMINE: "the operator records its result (again: `amended`)",
+    lifecycle.Trigger.SETTLE: "its settlement timer runs out, or the operator settles it",
 }
 
 
