@@ -58,6 +58,12 @@ CONTROL_ROUTES = [
     ("DELETE", "/sandbox/v1/counterparties/{id}"), ("POST", "/sandbox/v1/snapshots"),
     ("POST", "/sandbox/v1/snapshots/restore"), ("GET", "/sandbox/v1/journal"),
     ("POST", "/sandbox/v1/journal/replay"),
+    ("POST", "/sandbox/v1/markets/{ticker}/open"), ("POST", "/sandbox/v1/markets/{ticker}/pause"),
+    ("POST", "/sandbox/v1/markets/{ticker}/close"),
+    ("POST", "/sandbox/v1/markets/{ticker}/determine"),
+    ("POST", "/sandbox/v1/markets/{ticker}/settle"),
+    ("GET", "/sandbox/v1/exchange/maintenance"), ("POST", "/sandbox/v1/exchange/maintenance"),
+    ("DELETE", "/sandbox/v1/exchange/maintenance"), ("POST", "/sandbox/v1/collections"),
 ]
 TRADE_ROUTES = [
     ("GET", "/trade-api/v2/communications/id"), ("POST", "/trade-api/v2/communications/rfqs"),
@@ -79,6 +85,16 @@ TRADE_ROUTES = [
     ("GET", "/trade-api/v2/portfolio/orders"),
     ("GET", "/trade-api/v2/portfolio/orders/{order}"),
     ("GET", "/trade-api/v2/account/limits"), ("GET", "/trade-api/v2/account/endpoint_costs"),
+    ("GET", "/trade-api/v2/series"), ("GET", "/trade-api/v2/series/{ticker}"),
+    ("GET", "/trade-api/v2/events"), ("GET", "/trade-api/v2/events/{ticker}"),
+    ("GET", "/trade-api/v2/events/multivariate"), ("GET", "/trade-api/v2/exchange/schedule"),
+    ("GET", "/trade-api/v2/portfolio/settlements"),
+    ("GET", "/trade-api/v2/multivariate_event_collections"),
+    ("GET", "/trade-api/v2/multivariate_event_collections/{ticker}"),
+    ("POST", "/trade-api/v2/multivariate_event_collections/{ticker}"),
+    ("GET", "/trade-api/v2/communications/block-trade-proposals"),
+    ("POST", "/trade-api/v2/communications/block-trade-proposals"),
+    ("POST", "/trade-api/v2/communications/block-trade-proposals/{id}/accept"),
 ]
 FIELDS = [
     # control plane
@@ -93,6 +109,12 @@ FIELDS = [
     "market_ticker", "contracts_fp", "rest_remainder", "target_cost_dollars",
     "target_cost_centi_cents", "target_cost_excludes_fees", "replace_existing",
     "obscure_creator_id", "rfq_id", "yes_bid", "no_bid", "post_only", "accepted_side",
+    # a market's life
+    "settlement_value_dollars", "minutes", "kind", "collection_ticker", "associated_events",
+    "size_min", "size_max", "is_all_yes", "event_ticker", "series_ticker", "event_title",
+    "settlement_timer_seconds", "selected_markets", "with_market_payload", "buyer_user_id",
+    "seller_user_id", "price_centi_cents", "centicount", "maker_side", "expiration_ts",
+    "buyer_subaccount", "seller_subaccount", "subtrader_id",
 ]
 """Field names the endpoints read. Left out on purpose: ``path`` (a snapshot written to a
 random file is the file-system half of the hardening, tested on its own) and ``interval``
@@ -105,7 +127,9 @@ WORDS = ["yes", "no", "true", "false", "open", "closed", "active", "settled", "a
 QUERY_NAMES = ["limit", "cursor", "status", "user_filter", "rfq_user_filter", "subaccount",
                "min_ts", "max_ts", "creator_user_id", "market_ticker", "event_ticker",
                "rfq_id", "tickers", "mve_filter", "count_filter", "after", "ticker",
-               "order_id", "quote_creator_user_id"]
+               "order_id", "quote_creator_user_id", "with_nested_markets", "series_ticker",
+               "collection_ticker", "min_close_ts", "min_updated_ts", "category", "tags",
+               "associated_event_ticker"]
 CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "text/plain",
                  "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
                  "application/x-ndjson", "application/jsonx", ""]

@@ -91,8 +91,8 @@ class Markets:
         close_time = spec.close_time if spec.close_time is not None else now + YEAR
         if close_time <= open_time:
             raise InvalidParameters("close_time must come after open_time")
-        if spec.settlement_timer < 0:
-            raise InvalidParameters("settlement_timer_seconds must not be negative")
+        if not 0 <= spec.settlement_timer <= YEAR:
+            raise InvalidParameters("settlement_timer_seconds must be between 0 and a year")
         status = spec.status
         if status is None:
             status = MarketStatus.INITIALIZED if open_time > now else MarketStatus.ACTIVE

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from kalshi_sandbox.api.http import json_response
 from kalshi_sandbox.api.requests import Body
-from kalshi_sandbox.domain.clock import format_instant
+from kalshi_sandbox.domain.clock import format_instant, in_range
 from kalshi_sandbox.domain.errors import InvalidParameters
 from kalshi_sandbox.domain.money import parse_price
 from kalshi_sandbox.exchange.combos import CollectionSpec, Combos
@@ -23,6 +23,9 @@ from kalshi_sandbox.exchange.schedule import ExchangeSchedule
 from kalshi_sandbox.powers.admin.routes import parse_instant_field
 from kalshi_sandbox.powers.bounds import read_control_json
 from kalshi_sandbox.powers.guard import CONTROL_PREFIX, Handler
+
+MAX_MINUTES = 10 * 366 * 24 * 60
+"""The longest maintenance window ``minutes`` may ask for: ten years."""
 
 Guard = Callable[[Handler], Handler]
 Render = Callable[[Any], dict[str, Any]]
@@ -100,9 +103,11 @@ class LifecycleAdminApi:
         if start is None:
             start = self.schedule.clock.now()
         if end is None:
-            if minutes is None or minutes <= 0:
-                raise InvalidParameters("give end, or minutes > 0")
+            if minutes is None or not 0 < minutes <= MAX_MINUTES:
+                raise InvalidParameters(f"give end, or minutes between 1 and {MAX_MINUTES}")
             end = start + minutes * 60_000_000
+            if not in_range(end):
+                raise InvalidParameters("the window would end after the year 9999")
         await self.schedule.add(start, end, body.string("kind") or "trading")
         return json_response(self._windows(), 201)
 
