@@ -36,6 +36,9 @@ EVENT_STATUS_FILTER: dict[str, tuple[str, ...]] = {
 }
 """``GET /events?status=``: an event matches if any of its markets is in one of these."""
 
+MAX_TICKERS = 200
+"""The most event tickers one ``tickers`` filter may list."""
+
 
 def _number(text: str) -> int | float:
     value = float(text)
@@ -152,6 +155,9 @@ class LifecycleApi:
                                    ("true", "false")) == "true"
         status = wire.query_choice(params, "status", op, tuple(EVENT_STATUS_FILTER))
         tickers = params.get("tickers")
+        if tickers and tickers.count(",") >= MAX_TICKERS:
+            raise QueryValidationError(f"Parameter validation failed for {op}: at most "
+                                       f"{MAX_TICKERS} tickers")
         series = params.get("series_ticker") or None
         collection = params.get("collection_ticker") or None
         if series is not None and collection is not None:
