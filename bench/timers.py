@@ -148,10 +148,10 @@ async def paced(pool: Pool, requests: Sequence[bytes], rate: float) -> float:
     return loop.time() - start
 
 
-async def lateness(db: Path, quote_ids: Sequence[str], timeout: float = 120.0
+async def lateness(db: Path, quote_ids: Sequence[str], patience: float = 120.0
                    ) -> list[tuple[int, float]]:
     """Wait until every quote has executed; return (confirmed_ts, lateness ms) of each."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         while True:
