@@ -57,7 +57,7 @@ def test_a_burst_of_timers_due_at_one_instant_commits_once(tmp_path: Path) -> No
         scheduler = Scheduler(clock, exchange.fire, batch=store.deferred)
         exchange.timers = scheduler
         market = await harness.market("KXBURST-26DEC31-T1")
-        users = [await harness.account(f"u{n}", 10**9) for n in range(60)]
+        users = [await harness.account(f"u{n}", 10**9) for n in range(300)]  # > GROUP_LIMIT
         for user in users:  # every RFQ opens at one instant: their expiries fall due together
             await exchange.create_rfq(user, CreateRfq(
                 market_ticker=market.ticker, rest_remainder=False, contracts=1))
@@ -81,9 +81,9 @@ def test_every_timer_overdue_on_a_running_clock_fires_in_one_pass_and_one_commit
         store = await _store(tmp_path)
         clock = SystemClock()
         now = clock.now()
-        async with store.transaction() as tx:  # due at 150 different instants, all passed
+        async with store.transaction() as tx:  # due at 600 different instants, all passed
             timers = [await tx.add_timer(TimerKind.EXECUTE, f"q{n}", now - 1_000 * n)
-                      for n in range(150)]
+                      for n in range(600)]
         fired: list[int] = []
         done = asyncio.Event()
 

@@ -72,6 +72,8 @@ sqlite3.register_adapter(type(None), lambda value: value)
 
 GROUP_LIMIT = 256
 """Commit a group once it holds this many transactions, ready or not."""
+DEFERRED_GROUP_LIMIT = 4_096
+"""The same for a group of ``deferred`` transactions (timers due at once commit together)."""
 CHECKPOINT_CHANGES = 20_000
 """Checkpoint in the background after this many changed rows."""
 CHECKPOINT_IDLE = 1.0
@@ -394,14 +396,14 @@ class _Unit:
             group.writes.extend(writes)
             writes.clear()
         waiter: asyncio.Future[None] | None = None
+        deferring = _DEFERRING.get()
         if group.dirty:
-            deferring = _DEFERRING.get()
             if deferring is None:
                 waiter = store._loop().create_future()
                 group.waiters.append(waiter)
             elif not deferring or deferring[-1] is not group:
                 deferring.append(group)
-        if group.size >= GROUP_LIMIT:
+        if group.size >= (GROUP_LIMIT if deferring is None else DEFERRED_GROUP_LIMIT):
             store._commit(group)  # releases the lock once committed
         else:
             store._lock.release()
