@@ -170,3 +170,40 @@ def test_a_file_database_commits_off_the_event_loop_thread(tmp_path: Path, write
         assert loop_thread not in threads
 
     asyncio.run(main())
+
+
+def test_a_transaction_cancelled_while_waiting_for_the_database_leaves_the_line_moving(
+        tmp_path: Path) -> None:
+    async def main() -> None:
+        store = await _store(tmp_path)
+        held = asyncio.Event()
+        release = asyncio.Event()
+        done: list[str] = []
+
+        async def holder() -> None:
+            async with store.transaction() as tx:
+                await tx.set_meta("holder", "x")
+                held.set()
+                await release.wait()
+
+        async def request(name: str) -> None:
+            async with store.transaction() as tx:
+                await tx.set_meta(name, "x")
+            done.append(name)
+
+        first = asyncio.create_task(holder())
+        await held.wait()
+        cancelled = asyncio.create_task(request("cancelled"))
+        waiting = asyncio.create_task(request("waiting"))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, waiting), HANG_GUARD)
+        assert cancelled.cancelled()
+        async with store.transaction() as tx:
+            assert await tx.get_meta("waiting") == "x"
+            assert await tx.get_meta("cancelled") is None
+        await store.close()
+        assert done == ["waiting"]
+
+    asyncio.run(main())

@@ -184,10 +184,10 @@ class _Lock:
     """The connection's lock: FIFO, except that urgent acquirers (timers) go first.
 
     An urgent acquirer takes a free lock even while others queue for it, and is handed the
-    lock before any of them. A release hands the lock to the next queued acquirer only on the
-    loop's next turn, so a task firing many timers in a row (each its own transaction, none
-    awaiting anything between them) keeps the lock for its whole pass instead of handing it to
-    a request between each two.
+    lock before any of them. An urgent holder's release hands the lock to the next in line
+    only on the loop's next turn, so a task firing many timers in a row (each its own
+    transaction, none awaiting anything between them) keeps the lock for its whole pass
+    instead of handing it to a request between each two.
     """
 
     __slots__ = ("_handing", "_locked", "_loop", "_urgent", "_waiters")
@@ -226,13 +226,26 @@ class _Lock:
                 queue.remove(waiter)
             raise
 
-    def release(self) -> None:
+    def release(self, linger: bool = False) -> None:
+        """Hand the lock to the next urgent acquirer, else the next in line.
+
+        ``linger``: the holder (a timer firing) may take it again on this turn of the loop,
+        so the next in line gets it only on the next turn, unless the holder has taken it
+        again by then.
+        """
         urgent = self._urgent
         while urgent:
             waiter = urgent.popleft()
             if not waiter.done():
                 waiter.set_result(None)  # the lock stays taken, by its new owner
                 return
+        if not linger:
+            waiters = self._waiters
+            while waiters:
+                waiter = waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
         self._locked = False
         if self._waiters and not self._handing:
             self._handing = True
@@ -406,7 +419,7 @@ class _Unit:
         if group.size >= (GROUP_LIMIT if deferring is None else DEFERRED_GROUP_LIMIT):
             store._commit(group)  # releases the lock once committed
         else:
-            store._lock.release()
+            store._lock.release(linger=deferring is not None)
         if waiter is not None:
             await waiter
 
