@@ -161,12 +161,14 @@ class _SqliteDriver:
 class _Group:
     """Transactions sharing one database transaction, committed together."""
 
-    __slots__ = ("callbacks", "dirty", "done", "error", "finished", "size", "waiters",
-                 "writes")
+    __slots__ = ("callbacks", "dirty", "done", "error", "finished", "size", "urgent",
+                 "waiters", "writes")
 
     def __init__(self) -> None:
         self.size = 0
         self.dirty = False
+        self.urgent = False
+        """A deferred transaction (a timer firing) is in it: it commits ahead of requests."""
         self.writes: list[Statement] = []
         """Every write of the group's finished transactions, in order."""
         self.callbacks: list[Callable[[], None]] = []
@@ -410,6 +412,8 @@ class _Unit:
             writes.clear()
         waiter: asyncio.Future[None] | None = None
         deferring = _DEFERRING.get()
+        if deferring is not None:
+            group.urgent = True
         if group.dirty:
             if deferring is None:
                 waiter = store._loop().create_future()
@@ -608,7 +612,7 @@ class SqliteStore:
             self._loop().create_task(self._commit_when_free(group))
 
     async def _commit_when_free(self, group: _Group) -> None:
-        await self._lock.acquire()
+        await self._lock.acquire(group.urgent)
         if group is self._group:
             self._commit(group)
         else:
