@@ -198,10 +198,13 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         ids, confirms = await quotes.prepare(args.capacity_quotes)
         await pool.run(confirms)
         busy = await lateness(db, ids)
-        # From the first confirm to the last execution, less the delay: executions included.
-        span = (max(c + DELAY_S * 1e6 + late * 1e3 for c, late in busy)
-                - min(c for c, _ in busy)) / 1e6 - DELAY_S
-        capacity = len(ids) / max(span, 1e-3)
+        # The work of the confirms and their executions: from the first confirm to the last
+        # execution, less the time the server had nothing due (the confirms done, the first
+        # execution not yet due).
+        first = min(c for c, _ in busy) / 1e6
+        confirmed = max(c for c, _ in busy) / 1e6 - first
+        executed = max(c / 1e6 + DELAY_S + late / 1e3 for c, late in busy) - first
+        capacity = len(ids) / max(executed - max(0.0, DELAY_S - confirmed), 1e-3)
         closed = summary([late for _, late in busy])
         print(f"timers: system clock, execution delay {DELAY_S} s, SQLite on disk; capacity "
               f"{capacity:,.0f} confirms/s (closed loop, {len(ids):,} confirms, executions "
