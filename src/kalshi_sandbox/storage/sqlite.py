@@ -508,8 +508,8 @@ class SqliteStore:
         if self._connection is None:
             return
         await self._lock.acquire()
-        group = self._group
-        if group is not None:
+        while (group := self._group) is not None:
+            # Transactions waiting for the lock may start another group meanwhile.
             if group.done is None:
                 group.done = self._loop().create_future()
             self._commit(group)  # releases the lock once committed
