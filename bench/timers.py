@@ -143,7 +143,9 @@ async def paced(pool: Pool, requests: Sequence[bytes], rate: float) -> float:
         task.add_done_callback(pending.discard)
     if pending:
         await asyncio.gather(*pending)
-    pool.last_used = time.perf_counter()
+    # Connections left idle through a slow run may be closed by the server (keep-alive
+    # timeout) just as the next run starts: the pool opens fresh ones before it.
+    pool.last_used = 0.0
     if failures:
         raise RuntimeError(f"confirm: statuses {sorted(set(failures))}")
     return loop.time() - start
