@@ -30,8 +30,9 @@ Checkpoints (copying the WAL back into the database file) run on a thread of the
 a second connection, after enough changes or once the sandbox falls idle, instead of inside
 whichever commit crosses SQLite's automatic threshold and stalls every request behind it.
 
-Past 500 lines on purpose: group commit, the driver that notes writes for a rerun, and the
-checkpointer share one connection's state and are correct only together.
+Past 500 lines on purpose: group commit, the lock that orders transactions and commits, the
+committer thread, the driver that notes writes for a rerun, and the checkpointer share one
+connection's state and are correct only together.
 """
 
 from __future__ import annotations
