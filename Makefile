@@ -47,6 +47,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.matching
 	$(BIN)/python -m bench.journal
 	$(BIN)/python -m bench.settlement
+	$(BIN)/python -m bench.timers
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import tempfile
 import time
@@ -89,7 +90,8 @@ def _wait_for(path: str) -> None:
         time.sleep(0.05)
 
 
-async def run(count: int, batch: int, wait_file: str | None) -> None:
+async def run(count: int, batch: int, wait_file: str | None,
+              profile: str | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-confirms-"))
     settings = Settings(data_dir=str(workdir), clock="manual", seed=False, rate_limit="off",
                         log_level="warning", timestamp_past_tolerance=3600.0)
@@ -135,11 +137,18 @@ async def run(count: int, batch: int, wait_file: str | None) -> None:
     print("ready", flush=True)
     if wait_file:
         await asyncio.to_thread(_wait_for, wait_file)
+    profiler = cProfile.Profile() if profile else None
     cpu = time.process_time()
+    if profiler is not None:
+        profiler.enable()
     statuses: list[tuple[int, bytes]] = []
     for start in range(0, count, batch):
         statuses += await asyncio.gather(*(app.call("PUT", path, headers)
                                            for path, headers in confirms[start:start + batch]))
+    # The commits of the last confirms (on the store's committer thread) are awaited above.
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
     cpu = time.process_time() - cpu
     bad = [s for s in statuses if s[0] != 204]
     if bad:
@@ -153,9 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--wait-file", default=None)
+    parser.add_argument("--profile", default=None,
+                        help="write cProfile statistics of the confirms to this file")
     args = parser.parse_args(argv)
     import uvloop
-    uvloop.run(run(args.count, args.batch, args.wait_file))
+    uvloop.run(run(args.count, args.batch, args.wait_file, args.profile))
 
 
 if __name__ == "__main__":

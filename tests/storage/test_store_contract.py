@@ -410,6 +410,35 @@ async def test_list_quotes_pages_newest_first(store: Store) -> None:
     assert seen == NEWEST_FIRST
 
 
+async def test_list_quotes_pages_a_viewer_who_is_maker_and_requester_in_one_order(
+        store: Store) -> None:
+    # The viewer's own quotes and quotes on the viewer's RFQs interleave, with ties on
+    # created_ts across the two roles and a quote the viewer made on its own RFQ.
+    expected: list[tuple[int, str]] = []
+    async with store.transaction() as tx:
+        for n in range(23):
+            ts = n // 3
+            maker, requester = [("me", "other"), ("other", "me"), ("me", "me")][n % 3]
+            quote_id = f"q{(n * 7) % 23:02d}"
+            await tx.insert_quote(e.quote(quote_id, maker=maker, requester=requester,
+                                          created_ts=ts))
+            expected.append((ts, quote_id))
+        await tx.insert_quote(e.quote("stranger", maker="x", requester="y", created_ts=5))
+    newest_first = [quote_id for _, quote_id in sorted(expected, reverse=True)]
+    for size in (1, 2, 5, 50):
+        seen: list[str] = []
+        after = None
+        while True:
+            async with store.transaction() as tx:
+                page = await tx.list_quotes(QuoteQuery(viewer_user_id="me", limit=size,
+                                                       after=after))
+            seen += [q.id for q in page]
+            if len(page) < size:
+                break
+            after = (page[-1].created_ts, page[-1].id)
+        assert seen == newest_first, size
+
+
 async def test_quotes_of_rfq_selects_statuses_oldest_first(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.insert_quote(e.quote("q2", created_ts=2))

@@ -10,9 +10,11 @@ on waking, since event loops may wake a little early. With a manual clock nothin
 ``advance_to`` moves the clock, which fires every timer due in the span, in order, with the
 clock standing at each timer's own instant while it fires.
 
-Timers due at the same instant fire inside ``batch`` (the store's ``deferred``): each firing
-is still its own transaction, but they need not wait for one another's commit, so a store can
-commit them together; ``advance_to`` returns once all of them are durable.
+Timers fire inside ``batch`` (the store's ``deferred``): each firing is still its own
+transaction, but they need not wait for one another's commit, so a store can commit them
+together, and a store may let them go before requests waiting for the database. On a running
+clock every timer due by now fires in one pass (one commit); ``advance_to`` fires the timers
+due at each instant together and returns once all of them are durable.
 """
 
 from __future__ import annotations
@@ -138,10 +140,13 @@ class Scheduler:
                         clock.set(max(clock.now(), timer.due))
                     await self._fire_one(timer)
                     fired += 1
-                    # Only timers due at one instant share a batch: a reaction to this one
-                    # (a counterparty's, scheduled when its commit is published) may fall
-                    # due before a later timer, so the batch commits before time moves on.
-                    limit = timer.due
+                    if move:
+                        # Moving a manual clock, only timers due at one instant share a
+                        # batch: a reaction to this one (a counterparty's, scheduled when
+                        # its commit is published) may fall due before a later timer, so
+                        # the batch commits before time moves on. On a running clock every
+                        # reaction falls due after now, so all that is due fires at once.
+                        limit = timer.due
         except Exception:
             log.exception("committing %d fired timers failed", fired)
         return fired

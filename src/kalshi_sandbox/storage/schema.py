@@ -294,7 +294,37 @@ CREATE INDEX block_trades_created ON block_trades (created_ts, id);
 """
 """A market's life: series, events, settlements, combo collections, block-trade proposals."""
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2_BOOK, SCHEMA_V3_LIFECYCLE)
+SCHEMA_V4_SEEK = """
+CREATE INDEX ix_perf_quotes_status_maker ON quotes (status, creator_user_id, created_ts, id);
+CREATE INDEX ix_perf_quotes_status_requester
+    ON quotes (status, rfq_creator_user_id, created_ts, id);
+DROP INDEX quotes_rfq;
+CREATE INDEX ix_perf_quotes_rfq ON quotes (rfq_id, created_ts, id);
+DROP INDEX rfqs_creator_status;
+DROP INDEX rfqs_market_status;
+CREATE INDEX ix_perf_rfqs_creator ON rfqs (creator_user_id, created_ts, id);
+CREATE INDEX ix_perf_rfqs_creator_status ON rfqs (creator_user_id, status, created_ts, id);
+CREATE INDEX ix_perf_rfqs_market ON rfqs (market_ticker, created_ts, id);
+CREATE INDEX ix_perf_rfqs_market_status ON rfqs (market_ticker, status, created_ts, id);
+CREATE INDEX ix_perf_rfqs_status ON rfqs (status, created_ts, id);
+DROP INDEX fills_order;
+CREATE INDEX ix_perf_fills_order ON fills (order_id, created_ts, fill_id);
+CREATE INDEX ix_perf_fills_trades ON fills (is_taker, created_ts, fill_id);
+DROP INDEX fills_ticker;
+CREATE INDEX ix_perf_fills_ticker_trades ON fills (ticker, is_taker, created_ts, fill_id);
+CREATE INDEX ix_perf_orders_status ON orders (user_id, status, created_ts, order_id);
+CREATE INDEX ix_perf_positions_ticker ON positions (user_id, ticker, subaccount);
+DROP INDEX api_keys_user;
+CREATE INDEX ix_perf_api_keys_user ON api_keys (user_id, created_ts, key_id);
+CREATE INDEX ix_perf_accounts_created ON accounts (created_ts, user_id);
+"""
+"""Lists that seek: an index in each list's order behind each of its filters, so a page
+reads through an index range instead of sorting every row it could show; the open-quote
+flush at start-up finds open quotes through either status index."""
+
+MIGRATIONS: tuple[str, ...] = (
+    SCHEMA_V1, SCHEMA_V2_BOOK, SCHEMA_V3_LIFECYCLE, SCHEMA_V4_SEEK
+)
 
 TABLES: tuple[str, ...] = (
     "accounts", "api_keys", "balances", "markets", "rfqs", "quotes", "orders", "fills",

@@ -6,7 +6,9 @@ port method; splitting it by table would split one transaction's SQL across modu
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping, Sequence
+from itertools import islice
 from typing import Any, Protocol, TypeVar
 
 from kalshi_sandbox.domain.account import Account, ApiKey
@@ -54,6 +56,11 @@ COLLECTIONS = RowMapper(Collection, "collections")
 BLOCK_TRADES = RowMapper(BlockTrade, "block_trades")
 
 
+def _list_key(quote: Quote) -> tuple[int, str]:
+    """A quote list's order (descending): created_ts, then id."""
+    return quote.created_ts, quote.id
+
+
 class Driver(Protocol):
     """The few operations the SQL layer needs from a database connection."""
 
@@ -89,10 +96,21 @@ class _Where:
         self.params.extend(params)
 
     def keyset(self, ts_column: str, id_column: str, after: Cursor | None) -> None:
-        """Continue a newest-first listing after ``after``."""
+        """Continue a newest-first listing after ``after``.
+
+        The plain ``ts <= ?`` bound repeats what the disjunction says, so that the database
+        starts the index range at the cursor instead of reading every row before it.
+        """
         if after is not None:
             ts, key = after
+            self.add(f"{ts_column} <= ?", ts)
             self.add(f"({ts_column} < ? OR ({ts_column} = ? AND {id_column} < ?))", ts, ts, key)
+
+    def copy(self) -> _Where:
+        where = _Where(self.ph)
+        where.clauses = list(self.clauses)
+        where.params = list(self.params)
+        return where
 
     def sql(self) -> str:
         return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
@@ -319,18 +337,19 @@ class SqlTransaction:
         return None if row is None else QUOTES.from_row(row)
 
     async def list_quotes(self, query: QuoteQuery) -> list[Quote]:
+        """The viewer's quotes and the quotes on the viewer's RFQs, newest first.
+
+        The two sets are disjoint ranges of two indexes in list order (quotes_creator and
+        quotes_rfq_creator), each read for one page and merged here, where one query with an
+        OR would collect every visible quote and sort them all for each page.
+        """
+        viewer = query.viewer_user_id
         where = _Where(self.ph)
-        where.add("(creator_user_id = ? OR rfq_creator_user_id = ?)",
-                  query.viewer_user_id, query.viewer_user_id)
         where.keyset("created_ts", "id", query.after)
         if query.status is not None:
             where.add("status = ?", query.status.value)
         if query.rfq_id is not None:
             where.add("rfq_id = ?", query.rfq_id)
-        if query.creator_user_id is not None:
-            where.add("creator_user_id = ?", query.creator_user_id)
-        if query.rfq_creator_user_id is not None:
-            where.add("rfq_creator_user_id = ?", query.rfq_creator_user_id)
         if query.min_updated is not None:
             where.add("updated_ts > ?", query.min_updated)
         if query.max_updated is not None:
@@ -338,9 +357,30 @@ class SqlTransaction:
         if query.cancelled_since is not None:
             where.add("(status <> ? OR updated_ts >= ?)",
                       QuoteStatus.CANCELLED.value, query.cancelled_since)
-        sql = (f"{QUOTES.select}{where.sql()} ORDER BY created_ts DESC, id DESC "
-               f"LIMIT {int(query.limit)}")
-        return [QUOTES.from_row(r) for r in await self.db.fetchall(sql, where.params)]
+        maker = query.creator_user_id
+        requester = query.rfq_creator_user_id
+        ranges: list[_Where] = []
+        if maker in (None, viewer):  # the viewer's own quotes
+            own = where.copy()
+            own.add("creator_user_id = ?", viewer)
+            if requester is not None:
+                own.add("rfq_creator_user_id = ?", requester)
+            ranges.append(own)
+        if maker != viewer and requester in (None, viewer):  # others' quotes on their RFQs
+            theirs = where.copy()
+            theirs.add("rfq_creator_user_id = ?", viewer)
+            theirs.add("creator_user_id <> ?", viewer)
+            if maker is not None:
+                theirs.add("creator_user_id = ?", maker)
+            ranges.append(theirs)
+        limit = int(query.limit)
+        pages = [[QUOTES.from_row(r) for r in await self.db.fetchall(
+                     f"{QUOTES.select}{w.sql()} ORDER BY created_ts DESC, id DESC "
+                     f"LIMIT {limit}", w.params)]
+                 for w in ranges]
+        if len(pages) == 1:
+            return pages[0]
+        return list(islice(heapq.merge(*pages, key=_list_key, reverse=True), limit))
 
     async def quotes_of_rfq(self, rfq_id: str, statuses: Sequence[QuoteStatus]) -> list[Quote]:
         marks = ", ".join(["?"] * len(statuses))

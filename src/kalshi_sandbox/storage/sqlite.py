@@ -1,9 +1,13 @@
 """The embedded SQLite backend.
 
-SQLite calls are fast enough (microseconds) to run directly on the event loop, which avoids
-a thread hop per statement. One connection serves every transaction, one at a time (an
-``asyncio.Lock``). WAL with ``synchronous=NORMAL`` keeps every committed transaction across a
-process crash (SIGKILL); only an operating-system crash could lose the last few.
+SQLite statements are fast enough (microseconds) to run directly on the event loop, which
+avoids a thread hop per statement; a COMMIT, which writes the WAL and may wait on the disk,
+runs on a thread of its own for a file database (``_Committer``), the connection's lock held
+until it is done, so a slow write never stalls the loop. One connection serves every
+transaction, one at a time (``_Lock``: first come, first served, except that transactions in
+a ``deferred`` block, the timers firing, go before those waiting). WAL with
+``synchronous=NORMAL`` keeps every committed transaction across a process crash (SIGKILL);
+only an operating-system crash could lose the last few.
 
 Group commit: a transaction runs inside a database transaction that is shared by every
 transaction that runs before the event loop gets round to committing it, which happens as
@@ -26,8 +30,9 @@ Checkpoints (copying the WAL back into the database file) run on a thread of the
 a second connection, after enough changes or once the sandbox falls idle, instead of inside
 whichever commit crosses SQLite's automatic threshold and stalls every request behind it.
 
-Past 500 lines on purpose: group commit, the driver that notes writes for a rerun, and the
-checkpointer share one connection's state and are correct only together.
+Past 500 lines on purpose: group commit, the lock that orders transactions and commits, the
+committer thread, the driver that notes writes for a rerun, and the checkpointer share one
+connection's state and are correct only together.
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ import contextvars
 import logging
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from queue import SimpleQueue
 from types import TracebackType
 from typing import Any
 
@@ -66,6 +73,8 @@ sqlite3.register_adapter(type(None), lambda value: value)
 
 GROUP_LIMIT = 256
 """Commit a group once it holds this many transactions, ready or not."""
+DEFERRED_GROUP_LIMIT = 4_096
+"""The same for a group of ``deferred`` transactions (timers due at once commit together)."""
 CHECKPOINT_CHANGES = 20_000
 """Checkpoint in the background after this many changed rows."""
 CHECKPOINT_IDLE = 1.0
@@ -153,12 +162,14 @@ class _SqliteDriver:
 class _Group:
     """Transactions sharing one database transaction, committed together."""
 
-    __slots__ = ("callbacks", "dirty", "done", "error", "finished", "size", "waiters",
-                 "writes")
+    __slots__ = ("callbacks", "dirty", "done", "error", "finished", "size", "urgent",
+                 "waiters", "writes")
 
     def __init__(self) -> None:
         self.size = 0
         self.dirty = False
+        self.urgent = False
+        """A deferred transaction (a timer firing) is in it: it commits ahead of requests."""
         self.writes: list[Statement] = []
         """Every write of the group's finished transactions, in order."""
         self.callbacks: list[Callable[[], None]] = []
@@ -170,6 +181,127 @@ class _Group:
 
 _DEFERRING: contextvars.ContextVar[list[_Group] | None] = contextvars.ContextVar(
     "kalshi_sandbox_sqlite_deferring", default=None)
+
+
+class _Lock:
+    """The connection's lock: FIFO, except that urgent acquirers (timers) go first.
+
+    An urgent acquirer takes a free lock even while others queue for it, and is handed the
+    lock before any of them. An urgent holder's release hands the lock to the next in line
+    only on the loop's next turn, so a task firing many timers in a row (each its own
+    transaction, none awaiting anything between them) keeps the lock for its whole pass
+    instead of handing it to a request between each two.
+    """
+
+    __slots__ = ("_handing", "_locked", "_loop", "_urgent", "_waiters")
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._handing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def locked(self) -> bool:
+        return self._locked
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free and nobody queues for it."""
+        if self._locked or self._waiters or self._urgent:
+            return False
+        self._locked = True
+        return True
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._locked and (urgent or not (self._waiters or self._urgent)):
+            self._locked = True
+            return
+        loop = self._loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        queue = self._urgent if urgent else self._waiters
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed the lock, then cancelled: pass it on
+            elif waiter in queue:
+                queue.remove(waiter)
+            raise
+
+    def release(self, linger: bool = False) -> None:
+        """Hand the lock to the next urgent acquirer, else the next in line.
+
+        ``linger``: the holder (a timer firing) may take it again on this turn of the loop,
+        so the next in line gets it only on the next turn, unless the holder has taken it
+        again by then.
+        """
+        urgent = self._urgent
+        while urgent:
+            waiter = urgent.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the lock stays taken, by its new owner
+                return
+        if not linger:
+            waiters = self._waiters
+            while waiters:
+                waiter = waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._locked = False
+        if self._waiters and not self._handing:
+            self._handing = True
+            loop = self._loop or asyncio.get_running_loop()
+            loop.call_soon(self._hand_on)
+
+    def _hand_on(self) -> None:
+        self._handing = False
+        if self._locked:
+            return  # taken by an urgent acquirer meanwhile; its release hands on
+        queue = self._urgent or self._waiters
+        while queue:
+            waiter = queue.popleft()
+            if not waiter.done():
+                self._locked = True
+                waiter.set_result(None)
+                return
+
+
+class _Committer:
+    """Runs each COMMIT on a thread of its own, so writing the WAL never stalls the loop.
+
+    The store's lock stays taken until the COMMIT has finished, so no other statement runs on
+    the connection meanwhile; the event loop goes on with everything else (reading and
+    verifying requests, WebSocket fan-out). ``done`` is called back on the loop with the
+    error, if any.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, loop: asyncio.AbstractEventLoop) -> None:
+        self._connection = connection
+        self._loop = loop
+        self._queue: SimpleQueue[Callable[[BaseException | None], None] | None] = SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sqlite-commit", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (done := self._queue.get()) is not None:
+            error: BaseException | None = None
+            try:
+                self._connection.execute("COMMIT")
+            except BaseException as exc:  # handed back to the loop, which fails the group
+                error = exc
+            try:
+                self._loop.call_soon_threadsafe(done, error)
+            except RuntimeError:  # the loop has closed: nobody is waiting any more
+                return
+
+    def commit(self, done: Callable[[BaseException | None], None]) -> None:
+        self._queue.put(done)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
 
 
 class _Checkpointer:
@@ -231,7 +363,7 @@ class _Unit:
         connection = store._connection
         if connection is None:
             raise StorageError("the store is not open")
-        await store._lock.acquire()
+        await store._lock.acquire(_DEFERRING.get() is not None)
         try:
             group = store._group
             if group is None:
@@ -280,16 +412,19 @@ class _Unit:
             group.writes.extend(writes)
             writes.clear()
         waiter: asyncio.Future[None] | None = None
+        deferring = _DEFERRING.get()
+        if deferring is not None:
+            group.urgent = True
         if group.dirty:
-            deferring = _DEFERRING.get()
             if deferring is None:
                 waiter = store._loop().create_future()
                 group.waiters.append(waiter)
             elif not deferring or deferring[-1] is not group:
                 deferring.append(group)
-        if group.size >= GROUP_LIMIT:
-            store._commit(group)
-        store._lock.release()
+        if group.size >= (GROUP_LIMIT if deferring is None else DEFERRED_GROUP_LIMIT):
+            store._commit(group)  # releases the lock once committed
+        else:
+            store._lock.release(linger=deferring is not None)
         if waiter is not None:
             await waiter
 
@@ -300,7 +435,8 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._connection: sqlite3.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._lock = _Lock()
+        self._committer: _Committer | None = None
         self._driver = _SqliteDriver(_closed_connection())
         self._tx: CachingTransaction = CachingTransaction(self._driver)
         self._group: _Group | None = None
@@ -335,6 +471,7 @@ class SqliteStore:
         if self.path != ":memory:":
             connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             self._checkpointer = _Checkpointer(self.path)
+            self._committer = _Committer(connection, self._event_loop)
         self._checkpointed_changes = connection.total_changes
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
@@ -371,12 +508,21 @@ class SqliteStore:
     async def close(self) -> None:
         if self._connection is None:
             return
-        async with self._lock:
-            if self._group is not None:
-                self._commit(self._group)
+        await self._lock.acquire()
+        while (group := self._group) is not None:
+            # Transactions waiting for the lock may start another group meanwhile.
+            if group.done is None:
+                group.done = self._loop().create_future()
+            self._commit(group)  # releases the lock once committed
+            await asyncio.shield(group.done)
+            await self._lock.acquire()
+        try:
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
                 self._idle_timer = None
+            if self._committer is not None:
+                committer, self._committer = self._committer, None
+                committer.close()
             if self._checkpointer is not None:
                 checkpointer, self._checkpointer = self._checkpointer, None
                 await asyncio.get_running_loop().run_in_executor(None, checkpointer.close)
@@ -385,6 +531,8 @@ class SqliteStore:
                 connection.close()
             self._driver = _SqliteDriver(_closed_connection())
             self._tx = CachingTransaction(self._driver)
+        finally:
+            self._lock.release()
 
     def transaction(self) -> _Unit:
         """Begin a transaction (see the module docstring for how it commits)."""
@@ -459,54 +607,79 @@ class SqliteStore:
         """Commit ``group`` now, or once the transaction running inside it has finished."""
         if group is not self._group:
             return
-        if self._lock.locked():
-            self._loop().create_task(self._commit_when_free(group))
-        else:
+        if self._lock.try_acquire():
             self._commit(group)
+        else:
+            self._loop().create_task(self._commit_when_free(group))
 
     async def _commit_when_free(self, group: _Group) -> None:
-        async with self._lock:
-            if group is self._group:
-                self._commit(group)
+        await self._lock.acquire(group.urgent)
+        if group is self._group:
+            self._commit(group)
+        else:
+            self._lock.release()
 
     def _commit(self, group: _Group) -> None:
-        """COMMIT ``group`` (no transaction may be running); then resolve its members."""
+        """COMMIT ``group``, whose caller holds the lock; release it once committed.
+
+        A group that changed something commits on the committer's thread (file databases);
+        the lock stays taken until then, and ``_committed`` resolves the group's members.
+        """
         connection = self._connection
         self._group = None
         assert connection is not None
         observer = self._observer if group.dirty else None
+        committer = self._committer if group.dirty else None
         try:
             if observer is not None:
                 for key, value in observer.committing().items():
                     connection.execute(_SET_META, (key, value))
-            connection.execute("COMMIT")
+            if committer is None:
+                connection.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._group = group
-            self._fail_group(StorageError(str(exc)))
+            self._fail_group(StorageError(str(exc)), group)
+            self._lock.release()
             return
-        if observer is not None:
-            observer.committed()
-        group.finished = True
-        # Emptied as they run: a callback may refer back to its transaction's context.
-        callbacks, group.callbacks = group.callbacks, []
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:
-                log.exception("on-commit callback failed")
-        for waiter in group.waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        if group.done is not None and not group.done.done():
-            group.done.set_result(None)
-        self._tx.trim()
-        if group.dirty:
-            self._after_changes(connection)
+        if committer is not None:
+            committer.commit(lambda error: self._committed(group, observer, error))
+        else:
+            self._committed(group, observer, None)
 
-    def _fail_group(self, error: StorageError) -> None:
-        """Roll the whole group back and fail its members."""
+    def _committed(self, group: _Group, observer: CommitObserver | None,
+                   error: BaseException | None) -> None:
+        """Resolve ``group``'s members after its COMMIT (``error`` if it failed); unlock."""
+        try:
+            if error is not None:
+                self._fail_group(StorageError(str(error)), group)
+                return
+            if observer is not None:
+                observer.committed()
+            group.finished = True
+            # Emptied as they run: a callback may refer back to its transaction's context.
+            callbacks, group.callbacks = group.callbacks, []
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("on-commit callback failed")
+            for waiter in group.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            if group.done is not None and not group.done.done():
+                group.done.set_result(None)
+            self._tx.trim()
+            connection = self._connection
+            if group.dirty and connection is not None:
+                self._after_changes(connection)
+        finally:
+            self._lock.release()
+
+    def _fail_group(self, error: StorageError, group: _Group | None = None) -> None:
+        """Roll the whole group back (the current one by default) and fail its members."""
         connection = self._connection
-        group, self._group = self._group, None
+        if group is None:
+            group = self._group
+        self._group = None
         if connection is not None and connection.in_transaction:
             try:
                 connection.execute("ROLLBACK")

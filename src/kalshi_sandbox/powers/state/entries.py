@@ -76,6 +76,8 @@ class InstantText:
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _NAMES: dict[type, str] = {}
 _PLANS: dict[type, tuple[str, ...]] = {}
+_KEYS: dict[type, str] = {}
+"""The name of the id field (the first) of each object type events carry."""
 
 
 def event_name(event: Event) -> str:
@@ -100,7 +102,10 @@ def event_fields(event: Event) -> dict[str, Any]:
         if value is None:
             continue
         if is_dataclass(value) and not isinstance(value, type):
-            result[name] = getattr(value, fields(value)[0].name)
+            key = _KEYS.get(type(value))
+            if key is None:
+                key = _KEYS[type(value)] = fields(value)[0].name
+            result[name] = getattr(value, key)
         elif isinstance(value, Enum):
             result[name] = value.value
         else:
