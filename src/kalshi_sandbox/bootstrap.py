@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ from kalshi_sandbox.powers.guard import (
 )
 from kalshi_sandbox.powers.liquidity.routes import LiquidityApi
 from kalshi_sandbox.powers.liquidity.service import Liquidity
+from kalshi_sandbox.powers.single import SingleInstancePowers
 from kalshi_sandbox.powers.state.files import DataDir
 from kalshi_sandbox.powers.state.journal import Journal, JournalIds
 from kalshi_sandbox.powers.state.middleware import (
@@ -79,6 +80,8 @@ from kalshi_sandbox.powers.state.replay import Replayer
 from kalshi_sandbox.powers.state.routes import StateApi
 from kalshi_sandbox.powers.state.snapshots import Snapshots
 from kalshi_sandbox.settings import Settings
+from kalshi_sandbox.storage.instances import Instance, Nowhere
+from kalshi_sandbox.storage.postgres import PostgresStore
 from kalshi_sandbox.storage.sqlite import SqliteStore
 
 log = logging.getLogger("kalshi_sandbox")
@@ -169,6 +172,8 @@ class Sandbox:
     liquidity: Liquidity
     app: Starlette = field(init=False)
     on_ready: Callable[[Sandbox], None] | None = None
+    instance: Instance | None = None
+    """This instance's share of a PostgreSQL exchange (storage/instances.py), else None."""
 
     @property
     def powers(self) -> Sequence[Reloadable]:
@@ -189,6 +194,15 @@ class Sandbox:
     async def start(self) -> None:
         """Open the database, restore timers, seed if empty, and start firing timers."""
         _collector.tune()
+        # Instances sharing a database start one at a time: one seeds, the others find it.
+        starting: AbstractAsyncContextManager[None] = (
+            nullcontext() if self.instance is None else self.instance.starting())
+        async with starting:
+            await self._start()
+        if self.instance is not None:
+            await self.instance.start()
+
+    async def _start(self) -> None:
         await self.store.open()
         await self.exchange.marketdata.load()
         await self.journal.open()
@@ -196,7 +210,9 @@ class Sandbox:
         await self.limits.load()
 
         async def flush() -> int:
-            if not self.settings.flush_open_quotes_on_restart:
+            # One instance's restart is no server roll when others serve on.
+            if (not self.settings.flush_open_quotes_on_restart
+                    or self.settings.multi_instance):
                 return 0
             async with self.store.transaction() as tx:
                 flushed = await tx.delete_quotes_in(QuoteStatus.OPEN)
@@ -230,6 +246,8 @@ class Sandbox:
     async def stop(self) -> None:
         """Stop firing timers and close the database."""
         await self.scheduler.stop()
+        if self.instance is not None:
+            await self.instance.stop()
         await self.journal.close()
         await self.store.close()
         _collector.restore()
@@ -306,14 +324,23 @@ def make_clock(settings: Settings) -> Clock:
     return SystemClock(settings.clock_speed)
 
 
+def make_store(settings: Settings) -> Store:
+    """Return the store ``--db`` names: a PostgreSQL URL, else a SQLite file."""
+    if settings.postgres:
+        return PostgresStore(settings.db)
+    return SqliteStore(settings.database_path)
+
+
 def build(settings: Settings, *, store: Store | None = None, clock: Clock | None = None,
           ids: IdGenerator | None = None) -> Sandbox:
     """Wire a sandbox from ``settings``; parts may be injected (tests, embedding)."""
     settings.validate()
-    store = store or SqliteStore(settings.database_path)
+    store = store or make_store(settings)
     clock = clock or make_clock(settings)
     hub = Hub()
-    journal = Journal(journal_path(settings), clock, store, enabled=settings.journal,
+    # With several instances the journal would hold one process's share of the requests.
+    journal = Journal(journal_path(settings), clock, store,
+                      enabled=settings.journal and not settings.multi_instance,
                       encode=msgspec.json.Encoder().encode_lines, events=settings.journal_events,
                       segment_bytes=int(settings.journal_segment_mb * (1 << 20)),
                       retention_bytes=int(settings.journal_retention_mb * (1 << 20)))
@@ -364,6 +391,18 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
                       scheduler, authenticator, limits, keeper, journal, seeder, faults,
                       counterparties, snapshots, liquidity)
     admin.reload = snapshots.reload = sandbox.reload
+    if isinstance(store, PostgresStore):
+        # Events travel through the database to every instance, this one included; the
+        # order books follow changes other instances make (storage/instances.py).
+        instance = sandbox.instance = Instance(
+            store, clock, hub.publish, scheduler.add, shared=settings.multi_instance,
+            rate_limited=limits.enforced, refresh_tiers=limits.refresh_tiers)
+        exchange.outbox = instance.outbox
+        exchange.publisher = Nowhere()
+        store.on_foreign_change.append(exchange.books.forget)
+        if instance.buckets is not None:
+            limits.shared = instance.buckets.charge
+            limits.forget_shared = instance.buckets.forget
 
     # The journal keeps the body of a control-plane request only if the guard let it in.
     policy = ControlPolicy.from_settings(settings)
@@ -416,6 +455,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
             # Faults answer before the request reaches a handler, so they change no state.
             Middleware(FaultMiddleware, registry=faults),
             Middleware(MarkReached),
+            *([Middleware(SingleInstancePowers)] if settings.multi_instance else []),
         ],
         exception_handlers=handlers,
         lifespan=lifespan,
@@ -435,4 +475,5 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     return sandbox
 
 
-__all__ = ["Sandbox", "build", "data_files", "journal_path", "rules_from", "server_options"]
+__all__ = ["Sandbox", "build", "data_files", "journal_path", "make_store", "rules_from",
+           "server_options"]

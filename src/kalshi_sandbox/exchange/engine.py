@@ -78,7 +78,13 @@ from kalshi_sandbox.exchange.marketdata import MarketData
 from kalshi_sandbox.exchange.matching import Matcher
 from kalshi_sandbox.exchange.ports import Store, Transaction
 from kalshi_sandbox.exchange.reads import ALL, ExchangeReads
-from kalshi_sandbox.exchange.unit import NoTimers, TimerSink, UnitOfWork, UnitOfWorkScope
+from kalshi_sandbox.exchange.unit import (
+    NoTimers,
+    Outbox,
+    TimerSink,
+    UnitOfWork,
+    UnitOfWorkScope,
+)
 
 
 class Exchange(ExchangeReads):
@@ -92,6 +98,8 @@ class Exchange(ExchangeReads):
         self.rules = rules
         self.ids = ids or IdGenerator(clock=clock)
         self.timers: TimerSink = NoTimers()
+        self.outbox: Outbox | None = None
+        """Set when instances share the database: events travel through it (unit.py)."""
         self.books = Books()
         self.matcher = Matcher(self.books, self.ids, rules)
         self.marketdata = MarketData(store)
