@@ -11,13 +11,16 @@ import asyncio
 import itertools
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from pathlib import Path
 from typing import TypeVar
 
 import asyncpg
 import pytest
+
+from tests.support.server import ServerProcess, running
 
 DSN = os.environ.get("KALSHI_SANDBOX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PREFIX = "kst_"
@@ -120,3 +123,35 @@ def leftovers() -> list[str]:
         return [str(row[0]) for row in rows]
 
     return _run(run)
+
+
+def create(schema: str) -> None:
+    """Create the scratch schema ``schema`` (for a server given ``url(schema)``)."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(DSN, timeout=10)
+        try:
+            await connection.execute(f'CREATE SCHEMA "{schema}"')
+        finally:
+            await connection.close()
+
+    _run(run)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+"""The databases a server-backed fixture runs on (``pytest.fixture(params=BACKENDS)``)."""
+
+
+def serving(backend: str, data_dir: Path, *args: str, **env: str) -> Iterator[ServerProcess]:
+    """Yield a running server on ``backend`` (a scratch schema on PostgreSQL, dropped after)."""
+    if backend == "sqlite":
+        yield from running(data_dir, *args, **env)
+        return
+    require()
+    schema = new_schema()
+    _made.remove(schema)
+    create(schema)
+    try:
+        yield from running(data_dir, *args, "--db", url(schema), **env)
+    finally:
+        drop([schema])
