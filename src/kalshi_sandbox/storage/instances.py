@@ -47,13 +47,18 @@ log = logging.getLogger(__name__)
 
 _CHARGE = """
 INSERT INTO sandbox_buckets AS b (user_id, bucket, tokens, updated, paid)
-VALUES ($1, $2, CASE WHEN $3 >= $4 THEN $3 - $4 ELSE $3 END, $5, $3 >= $4)
+VALUES ($1, $2, CASE WHEN $3::bigint >= $4::bigint THEN $3::bigint - $4::bigint
+                     ELSE $3::bigint END,
+        $5::bigint, $3::bigint >= $4::bigint)
 ON CONFLICT (user_id, bucket) DO UPDATE SET
-    tokens = LEAST($3, b.tokens + GREATEST($5 - b.updated, 0) * $6)
-             - CASE WHEN LEAST($3, b.tokens + GREATEST($5 - b.updated, 0) * $6) >= $4
-                    THEN $4 ELSE 0 END,
-    updated = GREATEST(b.updated, $5),
-    paid = LEAST($3, b.tokens + GREATEST($5 - b.updated, 0) * $6) >= $4
+    tokens = LEAST($3::bigint, b.tokens + GREATEST($5::bigint - b.updated, 0) * $6::bigint)
+             - CASE WHEN LEAST($3::bigint, b.tokens
+                               + GREATEST($5::bigint - b.updated, 0) * $6::bigint)
+                         >= $4::bigint
+                    THEN $4::bigint ELSE 0 END,
+    updated = GREATEST(b.updated, $5::bigint),
+    paid = LEAST($3::bigint, b.tokens + GREATEST($5::bigint - b.updated, 0) * $6::bigint)
+           >= $4::bigint
 RETURNING paid
 """
 """Refill a bucket up to now, then take the cost if it holds enough; a new bucket starts
@@ -136,7 +141,7 @@ class TimerSweeper:
         fresh = [t for t in timers if t.id not in self._handed]
         self._handed = {t.id for t in timers}
         if fresh:
-            log.info("firing %d timers another instance left overdue", len(fresh))
+            log.warning("firing %d timers another instance left overdue", len(fresh))
             self.hand_over(fresh)
             self.swept += len(fresh)
         return len(fresh)
