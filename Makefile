@@ -46,6 +46,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.bookws
 	$(BIN)/python -m bench.matching
 	$(BIN)/python -m bench.journal
+	$(BIN)/python -m bench.pg
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -411,13 +411,16 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     in_process = InProcess(_nowhere, settings.admin_token)
     replayer = Replayer(journal, store, clock, scheduler, accounts, fire_journaled, in_process,
                         prepare_seed=seeder.prepare, seed=reseed, ready=sandbox.ready)
+    admin_api = AdminApi(admin, accounts, markets, limits, scheduler, clock, guard,
+                         reseed=reseed)
+    if sandbox.instance is not None:
+        admin_api.instance = sandbox.instance.describe
     websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit,
                               faults=faults)
     websockets.fanout.marketdata = exchange.marketdata
     sandbox_routes: list[BaseRoute] = [
         *websockets.routes(),
-        *AdminApi(admin, accounts, markets, limits, scheduler, clock, guard,
-                  reseed=reseed).routes(),
+        *admin_api.routes(),
         *ClockApi(clock, scheduler, guard).routes(),
         *FaultsApi(faults, guard).routes(),
         *CounterpartiesApi(counterparties, guard).routes(),

@@ -25,6 +25,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
@@ -35,6 +36,7 @@ from kalshi_sandbox.domain.timer import Timer, TimerKind
 from kalshi_sandbox.exchange.ports import StorageError, Transaction
 from kalshi_sandbox.storage.postgres import (
     _DRIVER_ERRORS,
+    NO_SCHEMA,
     STARTUP_LOCK,
     EventRelay,
     PgTransaction,
@@ -196,6 +198,8 @@ class Instance:
         connection = await self.store.connect()
         try:
             schema_hash = await connection.fetchval("SELECT hashtext(current_schema())")
+            if schema_hash is None:
+                raise StorageError(NO_SCHEMA)
             key = lock_key(STARTUP_LOCK, int(schema_hash))
             await connection.execute(f"SELECT pg_advisory_lock({key})")
             yield
@@ -214,6 +218,13 @@ class Instance:
         await self.relay.stop()
         if self.buckets is not None:
             await self.buckets.close()
+
+    def describe(self) -> dict[str, Any]:
+        """Return this instance's coordination counters (the health endpoint shows them)."""
+        return {"shared": self.shared, **self.store.stats.as_dict(),
+                "foreign_batches": self.relay.foreign_batches,
+                "swept_timers": self.sweeper.swept,
+                "bucket_charges": 0 if self.buckets is None else self.buckets.charges}
 
 
 class Nowhere:

@@ -121,6 +121,9 @@ EVENTS_CHANNEL = "sandbox_events"
 EVENTS_KEPT = 100_000
 """Event batches kept for instances catching up; older ones are deleted as new ones come."""
 
+NO_SCHEMA = ("no schema of the search_path exists in the database: create it (CREATE SCHEMA) "
+             "or name an existing one in the URL's options=-csearch_path%3D<schema>")
+
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -226,13 +229,18 @@ class PgTransaction(SqlTransaction):
         self.last_event = 0
         """The last event batch committed before this transaction (read under the lock)."""
         self.recorded: list[tuple[int, Sequence[Event]]] = []
+        self.payloads: list[str] = []
+        """The recorded batches, encoded, in hexadecimal (safe to write into SQL text)."""
 
     async def record_events(self, events: Sequence[Event]) -> None:
-        """Store ``events`` as the next batch; every instance's relay delivers it."""
+        """Store ``events`` as the next batch; every instance's relay delivers it.
+
+        The row is written by the COMMIT's own round trip (``PostgresStore._commit``).
+        """
         seq = self.last_event + len(self.recorded) + 1
-        await self.pg.execute("INSERT INTO sandbox_events (seq, payload) VALUES (?, ?)",
-                              (seq, encode_batch(events)))
         self.recorded.append((seq, events))
+        self.payloads.append(encode_batch(events).hex())
+        self.pg.changed = True
 
 
 @dataclass
@@ -246,6 +254,14 @@ class PgStats:
     """Transactions that found changes committed by another instance since this one's last."""
     retries: int = 0
     """Transactions run again (never: a failed transaction raises; kept for the bench)."""
+    held_seconds: float = 0.0
+    """Time the exchange lock was held by this instance's transactions, by the event loop's
+    monotonic clock (diagnostics only: nothing is decided by it)."""
+
+    def as_dict(self) -> dict[str, float]:
+        return {"transactions": self.transactions, "lock_waits": self.lock_waits,
+                "foreign_changes": self.foreign_changes, "retries": self.retries,
+                "held_seconds": self.held_seconds}
 
 
 class _Unit:
@@ -284,6 +300,7 @@ class PostgresStore:
         self._version = -1
         self._observer: CommitObserver | None = None
         self._schema_hash = 0
+        self._held_since = 0.0
 
     def observe_commits(self, observer: CommitObserver | None) -> None:
         """Tell ``observer`` of every commit that changes something."""
@@ -343,8 +360,10 @@ class PostgresStore:
 
     async def _migrate(self, connection: asyncpg.Connection) -> None:
         try:
-            self._schema_hash = int(await connection.fetchval(
-                "SELECT hashtext(current_schema())"))
+            schema_hash = await connection.fetchval("SELECT hashtext(current_schema())")
+            if schema_hash is None:
+                raise StorageError(NO_SCHEMA)
+            self._schema_hash = int(schema_hash)
             async with connection.transaction():
                 await connection.execute(
                     f"SELECT pg_advisory_xact_lock({self.lock_key(MIGRATION_LOCK)})")
@@ -407,9 +426,11 @@ class PostgresStore:
             stats.transactions += 1
             if waited:
                 stats.lock_waits += 1
+            self._held_since = asyncio.get_running_loop().time()
             tx = self._tx
             tx.last_event = last_event
             tx.recorded.clear()
+            tx.payloads.clear()
             tx.callbacks.clear()
             self._driver.changed = False
             if version != self._version:
@@ -440,6 +461,8 @@ class PostgresStore:
             await self._commit(tx)
         finally:
             tx.recorded = []
+            tx.payloads = []
+            self.stats.held_seconds += asyncio.get_running_loop().time() - self._held_since
             self._lock.release()
 
     async def _commit(self, tx: PgTransaction) -> None:
@@ -455,12 +478,18 @@ class PostgresStore:
                         await tx.set_meta(key, value)
                 last = tx.last_event + len(tx.recorded)
                 self._version += 1
+                # One round trip: the event rows, the sync row, the NOTIFY and the COMMIT.
+                # Every value written into the text is an int or hexadecimal digits.
+                rows = "".join(
+                    f"INSERT INTO sandbox_events (seq, payload) VALUES "
+                    f"({seq}, decode('{payload}', 'hex')); "
+                    for (seq, _), payload in zip(tx.recorded, tx.payloads, strict=True))
                 notify = f"; NOTIFY {EVENTS_CHANNEL}, '{last}'" if tx.recorded else ""
                 prune = (f"; DELETE FROM sandbox_events WHERE seq <= {last - EVENTS_KEPT}"
                          if tx.recorded and last % 1000 == 0 else "")
                 await connection.execute(
-                    f"UPDATE sandbox_sync SET version = {self._version}, last_event = {last} "
-                    f"WHERE id = 1{notify}{prune}; COMMIT")
+                    f"{rows}UPDATE sandbox_sync SET version = {self._version}, "
+                    f"last_event = {last} WHERE id = 1{notify}{prune}; COMMIT")
             else:
                 await connection.execute("COMMIT")
         except _DRIVER_ERRORS as exc:
@@ -481,8 +510,8 @@ class PostgresStore:
             observer.committed()
         relay = self.relay
         if relay is not None:
-            for seq, events in tx.recorded:
-                relay.deliver(seq, events)
+            for seq, batch in tx.recorded:
+                relay.deliver(seq, batch)
         callbacks, tx.callbacks = tx.callbacks, []
         for callback in callbacks:
             try:
@@ -654,5 +683,5 @@ def redact(dsn: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", dsn)
 
 
-__all__ = ["STARTUP_LOCK", "TRANSACTION_LOCK", "EventRelay", "PgStats", "PgTransaction",
-           "PostgresStore", "is_postgres_url", "lock_key", "redact"]
+__all__ = ["NO_SCHEMA", "STARTUP_LOCK", "TRANSACTION_LOCK", "EventRelay", "PgStats",
+           "PgTransaction", "PostgresStore", "is_postgres_url", "lock_key", "redact"]
