@@ -60,8 +60,8 @@ from kalshi_sandbox.storage.sql import SqlTransaction
 
 log = logging.getLogger(__name__)
 
-LOCK_NAMESPACE = 0x6B73_616E  # "ksan"
-"""The high 32 bits of the sandbox's advisory lock keys."""
+LOCK_NAMESPACE = 0x6B73  # "ks"
+"""The high 16 bits of the sandbox's advisory lock keys."""
 TRANSACTION_LOCK = 1
 """The advisory lock every transaction takes (per schema: see ``lock_key``)."""
 MIGRATION_LOCK = 2
@@ -74,9 +74,10 @@ def lock_key(kind: int, schema_hash: int) -> int:
     """Return the advisory lock key of ``kind`` for the schema whose ``hashtext`` is given.
 
     Advisory locks are per database; keying them by schema lets sandboxes in different
-    schemas of one database (tests, say) run without waiting for one another.
+    schemas of one database (tests, say) run without waiting for one another. Two schemas
+    whose names hash alike would share their locks: slower, never wrong.
     """
-    return (LOCK_NAMESPACE << 32) | ((kind & 0xFF) << 24) | (schema_hash & 0xFF_FFFF)
+    return (LOCK_NAMESPACE << 48) | ((kind & 0xFFFF) << 32) | (schema_hash & 0xFFFF_FFFF)
 
 STATEMENT_CACHE = 2048
 """Prepared statements kept per connection: listings build many distinct WHERE clauses."""
