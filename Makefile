@@ -49,6 +49,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.settlement
 	$(BIN)/python -m bench.timers
 	$(BIN)/python -m bench.scale
+	$(BIN)/python -m bench.pg
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ from kalshi_sandbox.powers.guard import (
 )
 from kalshi_sandbox.powers.liquidity.routes import LiquidityApi
 from kalshi_sandbox.powers.liquidity.service import Liquidity
+from kalshi_sandbox.powers.single import SingleInstancePowers
 from kalshi_sandbox.powers.state.files import DataDir
 from kalshi_sandbox.powers.state.journal import Journal, JournalIds
 from kalshi_sandbox.powers.state.middleware import (
@@ -89,6 +90,8 @@ from kalshi_sandbox.powers.state.replay import Replayer
 from kalshi_sandbox.powers.state.routes import StateApi
 from kalshi_sandbox.powers.state.snapshots import Snapshots
 from kalshi_sandbox.settings import Settings
+from kalshi_sandbox.storage.instances import Instance, Nowhere
+from kalshi_sandbox.storage.postgres import PostgresStore
 from kalshi_sandbox.storage.sqlite import SqliteStore
 
 log = logging.getLogger("kalshi_sandbox")
@@ -182,6 +185,8 @@ class Sandbox:
     lifecycle: Lifecycle | None = None
     schedule: ExchangeSchedule | None = None
     combos: Combos | None = None
+    instance: Instance | None = None
+    """This instance's share of a PostgreSQL exchange (storage/instances.py), else None."""
 
     @property
     def powers(self) -> Sequence[Reloadable]:
@@ -202,6 +207,15 @@ class Sandbox:
     async def start(self) -> None:
         """Open the database, restore timers, seed if empty, and start firing timers."""
         _collector.tune()
+        # Instances sharing a database start one at a time: one seeds, the others find it.
+        starting: AbstractAsyncContextManager[None] = (
+            nullcontext() if self.instance is None else self.instance.starting())
+        async with starting:
+            await self._start()
+        if self.instance is not None:
+            await self.instance.start()
+
+    async def _start(self) -> None:
         await self.store.open()
         await self.exchange.marketdata.load()
         await self.journal.open()
@@ -211,7 +225,9 @@ class Sandbox:
             await self.schedule.load()
 
         async def flush() -> int:
-            if not self.settings.flush_open_quotes_on_restart:
+            # One instance's restart is no server roll when others serve on.
+            if (not self.settings.flush_open_quotes_on_restart
+                    or self.settings.multi_instance):
                 return 0
             async with self.store.transaction() as tx:
                 flushed = await tx.delete_quotes_in(QuoteStatus.OPEN)
@@ -245,6 +261,8 @@ class Sandbox:
     async def stop(self) -> None:
         """Stop firing timers and close the database."""
         await self.scheduler.stop()
+        if self.instance is not None:
+            await self.instance.stop()
         await self.journal.close()
         await self.store.close()
         _collector.restore()
@@ -323,14 +341,23 @@ def make_clock(settings: Settings) -> Clock:
     return SystemClock(settings.clock_speed)
 
 
+def make_store(settings: Settings) -> Store:
+    """Return the store ``--db`` names: a PostgreSQL URL, else a SQLite file."""
+    if settings.postgres:
+        return PostgresStore(settings.db)
+    return SqliteStore(settings.database_path)
+
+
 def build(settings: Settings, *, store: Store | None = None, clock: Clock | None = None,
           ids: IdGenerator | None = None) -> Sandbox:
     """Wire a sandbox from ``settings``; parts may be injected (tests, embedding)."""
     settings.validate()
-    store = store or SqliteStore(settings.database_path)
+    store = store or make_store(settings)
     clock = clock or make_clock(settings)
     hub = Hub()
-    journal = Journal(journal_path(settings), clock, store, enabled=settings.journal,
+    # With several instances the journal would hold one process's share of the requests.
+    journal = Journal(journal_path(settings), clock, store,
+                      enabled=settings.journal and not settings.multi_instance,
                       encode=msgspec.json.Encoder().encode_lines, events=settings.journal_events,
                       segment_bytes=int(settings.journal_segment_mb * (1 << 20)),
                       retention_bytes=int(settings.journal_retention_mb * (1 << 20)))
@@ -387,6 +414,18 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
                       counterparties, snapshots, liquidity)
     admin.reload = snapshots.reload = sandbox.reload
     sandbox.lifecycle, sandbox.schedule, sandbox.combos = lifecycle, schedule, combos
+    if isinstance(store, PostgresStore):
+        # Events travel through the database to every instance, this one included; the
+        # order books follow changes other instances make (storage/instances.py).
+        instance = sandbox.instance = Instance(
+            store, clock, hub.publish, scheduler.add, shared=settings.multi_instance,
+            rate_limited=limits.enforced, refresh_tiers=limits.refresh_tiers)
+        exchange.outbox = instance.outbox
+        exchange.publisher = Nowhere()
+        store.on_foreign_change.append(exchange.books.forget)
+        if instance.buckets is not None:
+            limits.shared = instance.buckets.charge
+            limits.forget_shared = instance.buckets.forget
 
     # The journal keeps the body of a control-plane request only if the guard let it in.
     policy = ControlPolicy.from_settings(settings)
@@ -395,13 +434,16 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     in_process = InProcess(_nowhere, settings.admin_token)
     replayer = Replayer(journal, store, clock, scheduler, accounts, fire_journaled, in_process,
                         prepare_seed=seeder.prepare, seed=reseed, ready=sandbox.ready)
+    admin_api = AdminApi(admin, accounts, markets, limits, scheduler, clock, guard,
+                         reseed=reseed)
+    if sandbox.instance is not None:
+        admin_api.instance = sandbox.instance.describe
     websockets = WebSocketApi(hub, authenticator, clock, queue_limit=settings.ws_queue_limit,
                               faults=faults)
     websockets.fanout.marketdata = exchange.marketdata
     sandbox_routes: list[BaseRoute] = [
         *websockets.routes(),
-        *AdminApi(admin, accounts, markets, limits, scheduler, clock, guard,
-                  reseed=reseed).routes(),
+        *admin_api.routes(),
         *LifecycleAdminApi(lifecycle, schedule, combos, guard, admin_market).routes(),
         *ClockApi(clock, scheduler, guard).routes(),
         *FaultsApi(faults, guard).routes(),
@@ -445,6 +487,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
             # Inside the journal: a request refused for maintenance is journaled with it.
             Middleware(MaintenanceGate, schedule=schedule),
             Middleware(MarkReached),
+            *([Middleware(SingleInstancePowers)] if settings.multi_instance else []),
         ],
         exception_handlers=handlers,
         lifespan=lifespan,
@@ -467,4 +510,5 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     return sandbox
 
 
-__all__ = ["Sandbox", "build", "data_files", "journal_path", "rules_from", "server_options"]
+__all__ = ["Sandbox", "build", "data_files", "journal_path", "make_store", "rules_from",
+           "server_options"]

@@ -40,7 +40,15 @@ class Settings:
     host: str = _setting("127.0.0.1", "Interface to listen on.")
     port: int = _setting(8000, "TCP port to listen on.")
     data_dir: str = _setting(".kalshi-sandbox", "Directory for the database and demo keys.")
-    db: str = _setting("", "SQLite file path (default: <data_dir>/sandbox.db).")
+    db: str = _setting(
+        "", "SQLite file path (default: <data_dir>/sandbox.db), or a PostgreSQL URL "
+        "(postgresql://user@host:port/database) that several instances may share.")
+    workers: int = _setting(
+        1, "Server processes sharing the port, each an instance of one exchange; more than "
+        "1 needs a PostgreSQL --db (docs/deploy.md).")
+    shared: bool = _setting(
+        False, "Other instances serve the same PostgreSQL database (implied by --workers "
+        "above 1): powers that need the only instance are refused (docs/deploy.md).")
     confirm_window: float = _setting(30.0, "Seconds a maker has to confirm an accepted quote.")
     execution_delay: float = _setting(15.0, "Seconds from confirmation to execution.")
     hvm_confirm_window: float = _setting(3.0, "Confirmation window on high-volatility markets.")
@@ -175,8 +183,21 @@ class Settings:
     )
 
     @property
+    def postgres(self) -> bool:
+        """Whether ``db`` names a PostgreSQL database."""
+        return self.db.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def multi_instance(self) -> bool:
+        """Whether several instances may serve this database (``shared`` or ``workers``)."""
+        return self.shared or self.workers > 1
+
+    @property
     def database_path(self) -> Path:
-        """Return where the SQLite database lives."""
+        """Return where the SQLite database lives (with PostgreSQL: the base name of the
+        files kept beside it in the data directory, such as the journal)."""
+        if self.postgres:
+            return Path(self.data_dir) / "postgres"
         return Path(self.db) if self.db else Path(self.data_dir) / "sandbox.db"
 
     def replace(self, **changes: Any) -> Settings:
@@ -254,6 +275,27 @@ class Settings:
             raise ValueError("legacy_orders must be 'gone' or 'serve'")
         if not 1 <= self.port <= 65535 and self.port != 0:
             raise ValueError("port must be between 0 and 65535")
+        if not 1 <= self.workers <= 64:
+            raise ValueError("workers must be between 1 and 64")
+        if self.multi_instance:
+            self._validate_multi_instance()
+
+    def _validate_multi_instance(self) -> None:
+        """Refuse what cannot work with several instances on one database (docs/deploy.md)."""
+        if not self.postgres:
+            raise ValueError("several instances (--workers above 1, --shared) need a "
+                             "PostgreSQL --db: a SQLite file has one writer process")
+        if self.clock != "system" or self.clock_speed != 1.0:
+            raise ValueError("each instance reads its own clock: several instances need the "
+                             "system clock at speed 1")
+        if self.makers or self.requesters:
+            raise ValueError("built-in counterparties run in one process: run them with one "
+                             "instance (--workers 1, no --shared)")
+        if self.liquidity:
+            raise ValueError("built-in liquidity runs in one process: run it with one "
+                             "instance (--workers 1, no --shared)")
+        if self.port == 0 and self.workers > 1:
+            raise ValueError("--workers above 1 needs a fixed --port")
 
 
 def is_loopback(host: str) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -36,7 +37,10 @@ from kalshi_sandbox.domain.queries import PortfolioQuery
 from kalshi_sandbox.domain.quote import QuoteStatus, Side, size_for_target
 from kalshi_sandbox.domain.rfq import RfqStatus
 from kalshi_sandbox.exchange.commands import Actor, CreateQuote, CreateRfq
+from kalshi_sandbox.exchange.ports import Store
+from kalshi_sandbox.storage.postgres import PostgresStore
 from tests.service.harness import Harness, make_harness
+from tests.support import postgres
 
 T = TypeVar("T")
 
@@ -212,11 +216,15 @@ class ExchangeMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.model = Model()
-        self.harness: Harness = self.run(make_harness())
+        self.harness: Harness = self.run(make_harness(store=self.new_store()))
         self.users: list[Actor] = []
 
     def run(self, awaitable: Awaitable[T]) -> T:
         return self.loop.run_until_complete(awaitable)
+
+    def new_store(self) -> Store | None:
+        """Return the store to run against (None: an in-memory SQLite database)."""
+        return None
 
     def teardown(self) -> None:
         self.run(self.harness.store.close())
@@ -574,3 +582,24 @@ ExchangeMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestExchangeAgainstModel = ExchangeMachine.TestCase
+
+
+class PostgresExchangeMachine(ExchangeMachine):
+    """The same machine over PostgreSQL, each example in a scratch schema of its own."""
+
+    def new_store(self) -> Store | None:
+        self.schema = postgres.new_schema()
+        return PostgresStore(postgres.DSN, schema=self.schema, create_schema=True)
+
+    def teardown(self) -> None:
+        super().teardown()
+        postgres.drop([self.schema])
+
+
+# Fewer examples: each one creates and migrates a schema.
+PostgresExchangeMachine.TestCase.settings = settings(
+    max_examples=12, stateful_step_count=40, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestExchangeAgainstModelOnPostgres = pytest.mark.postgres(postgres.skip_if_down()(
+    PostgresExchangeMachine.TestCase))

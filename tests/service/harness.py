@@ -24,6 +24,7 @@ from kalshi_sandbox.exchange.commands import Actor
 from kalshi_sandbox.exchange.engine import Exchange
 from kalshi_sandbox.exchange.ids import IdGenerator
 from kalshi_sandbox.exchange.markets import Markets, MarketSpec
+from kalshi_sandbox.exchange.ports import Store
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.storage.sqlite import SqliteStore
 
@@ -51,7 +52,7 @@ class Recorder:
 class Harness:
     """A wired exchange and the parts a test pokes at."""
 
-    store: SqliteStore
+    store: Store
     clock: ManualClock
     publisher: Recorder
     exchange: Exchange
@@ -111,9 +112,11 @@ class Harness:
         return state
 
 
-async def make_harness(rules: Rules | None = None, path: str | Path = ":memory:") -> Harness:
-    """Open a store and wire an exchange, scheduler and recording publisher over it."""
-    store = SqliteStore(path)
+async def make_harness(rules: Rules | None = None, path: str | Path = ":memory:",
+                       store: Store | None = None) -> Harness:
+    """Open a store (SQLite at ``path`` unless one is given) and wire an exchange, scheduler
+    and recording publisher over it."""
+    store = store or SqliteStore(path)
     await store.open()
     clock = ManualClock(START)
     publisher = Recorder()

@@ -356,6 +356,7 @@ async def test_commit_failure_publishes_nothing_and_hands_on_no_timers(
     quote = await quote_on(harness, maker, rfq)
     before = await harness.snapshot()
     published = len(harness.publisher.batches)
+    assert isinstance(harness.store, SqliteStore)
     failing: Store = FailingCommitStore(harness.store)
     harness.exchange.store = failing
     with pytest.raises(StorageError):

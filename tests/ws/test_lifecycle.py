@@ -4,9 +4,13 @@ its own connection, get exactly the messages they are entitled to, in commit ord
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from tests.conftest import HVM_MARKET, MARKET
+from tests.support import postgres
 from tests.support.server import Control, ServerProcess
 from tests.ws.client import OpenSocket, WsClient, data, open_ws
 from tests.ws.conftest import RFQ_TTL
@@ -24,6 +28,16 @@ def _check_envelopes(client: WsClient, frames: list[dict[str, Any]]) -> None:
         assert set(frame) == ENVELOPE, frame
         assert isinstance(frame["sending_ts_ms"], int)
     assert client.gaps == []
+
+
+
+@pytest.fixture(scope="module", params=postgres.BACKENDS)
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """These lifecycles run on each database: on PostgreSQL every event reaches the
+    WebSocket through the database's event table."""
+    yield from postgres.serving(request.param, tmp_path_factory.mktemp(request.param),
+                                "--clock", "manual", "--no-seed")
 
 
 def test_full_lifecycle_reaches_each_party_in_order_and_nothing_of_the_rival_quote(

@@ -54,8 +54,11 @@ class OrdersApi:
     async def _charge_more(self, actor: Actor, cost: Cost, items: int) -> None:
         """Charge a batch's items beyond the first (the route charged one)."""
         limiter = self.trade._limiter
-        if limiter is not None and items > 1 and not limiter.allow(
-                actor.user_id, Cost(cost.bucket, cost.tokens * (items - 1))):
+        if limiter is None or items <= 1:
+            return
+        more = Cost(cost.bucket, cost.tokens * (items - 1))
+        if not (limiter.allow(actor.user_id, more) if limiter.shared is None
+                else await limiter.charge(actor.user_id, more)):
             raise RateLimited()
 
     def _subaccount(self, request: Request, op: str) -> int | None:

@@ -100,8 +100,13 @@ class TradeApi:
             scope["query_string"].decode("latin-1"),
         )
         limiter = self._limiter
-        if limiter is not None and not limiter.allow(actor.user_id, scope["endpoint"].cost):
-            raise RateLimited()
+        if limiter is not None:
+            cost = scope["endpoint"].cost
+            if limiter.shared is None:
+                if not limiter.allow(actor.user_id, cost):
+                    raise RateLimited()
+            elif not await limiter.charge(actor.user_id, cost):
+                raise RateLimited()
         return actor
 
     def legacy(self, request: Request) -> bool:

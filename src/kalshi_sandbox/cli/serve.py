@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +43,8 @@ def serve(
     rate_limit: Annotated[str | None, _opt("rate_limit")] = None,
     legacy_orders: Annotated[str | None, _opt("legacy_orders")] = None,
     liquidity: Annotated[bool, typer.Option("--liquidity", help=help_for("liquidity"))] = False,
+    workers: Annotated[int | None, _opt("workers")] = None,
+    shared: Annotated[bool, typer.Option("--shared", help=help_for("shared"))] = False,
     log_level: Annotated[str | None, _opt("log_level")] = None,
     access_log: Annotated[bool, typer.Option("--access-log",
                                              help="Log every request.")] = False,
@@ -62,15 +67,22 @@ def serve(
             allowed_hosts=allowed_hosts, forwarded_allow_ips=forwarded_allow_ips,
             verbose_auth=True if verbose_auth else None, max_body_bytes=max_body_bytes,
             legacy_orders=legacy_orders, liquidity=True if liquidity else None,
+            workers=workers, shared=True if shared else None,
         )
         settings.validate()
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    if settings.db.startswith(("postgresql://", "postgres://")):
-        err_console.print("[red]error:[/red] PostgreSQL storage is not available yet; "
-                          "use a SQLite file path for --db")
-        raise typer.Exit(2)
+    if settings.workers > 1:
+        # Each worker process builds its own instance from the same settings.
+        os.environ[WORKER_SETTINGS] = json.dumps(dataclasses.asdict(settings))
+        print_instances_banner(settings)
+        uvicorn.run("kalshi_sandbox.cli.serve:worker_app", factory=True,
+                    workers=settings.workers, host=settings.host, port=settings.port,
+                    log_level=settings.log_level, access_log=access_log, lifespan="on",
+                    loop="auto", http="auto", ws=KalshiWebSocketProtocol,
+                    **server_options(settings))
+        return
     sandbox = build(settings)
 
     def ready(box: Sandbox) -> None:
@@ -83,15 +95,44 @@ def serve(
                 **server_options(settings))
 
 
+WORKER_SETTINGS = "KALSHI_SANDBOX_WORKER_SETTINGS_JSON"
+"""Where ``serve --workers`` hands its settings to the worker processes."""
+
+
+def worker_app() -> Any:
+    """Build one worker's app (``serve --workers``: uvicorn calls this in each process)."""
+    from kalshi_sandbox.bootstrap import build
+    from kalshi_sandbox.settings import Settings
+
+    settings = Settings(**json.loads(os.environ[WORKER_SETTINGS]))
+    return build(settings).app
+
+
+def print_instances_banner(settings: Settings) -> None:
+    """Tell the user where the sandbox's several instances listen."""
+    from kalshi_sandbox.storage.postgres import redact
+
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"\n[bold green]kalshi-sandbox[/bold green] on {base}: "
+                  f"{settings.workers} instances sharing {redact(settings.db)}")
+    console.print(f"  REST       {base}/trade-api/v2")
+    console.print(f"  WebSocket  ws://{settings.host}:{settings.port}/trade-api/ws/v2")
+    console.print(f"  control    {base}/sandbox/v1   (single-instance powers refused: "
+                  "docs/deploy.md)\n")
+
+
 def print_banner(box: Any) -> None:
     """Tell the user where the sandbox is and how to use the demo accounts."""
+    from kalshi_sandbox.storage.postgres import redact
+
     s = box.settings
     base = f"http://{s.host}:{s.port}"
     console.print(f"\n[bold green]kalshi-sandbox[/bold green] on {base}")
     console.print(f"  REST       {base}/trade-api/v2")
     console.print(f"  WebSocket  ws://{s.host}:{s.port}/trade-api/ws/v2")
     console.print(f"  control    {base}/sandbox/v1")
-    console.print(f"database: {s.database_path}   clock: {s.clock}   "
+    database = redact(s.db) if s.postgres else s.database_path
+    console.print(f"database: {database}   clock: {s.clock}   "
                   f"confirm window {s.confirm_window:g}s / execution {s.execution_delay:g}s "
                   f"(HVM {s.hvm_confirm_window:g}s / {s.hvm_execution_delay:g}s)   "
                   f"rate limits: {s.rate_limit}   legacy order writes: {s.legacy_orders}")

@@ -80,7 +80,13 @@ from kalshi_sandbox.exchange.marketdata import MarketData
 from kalshi_sandbox.exchange.matching import Matcher
 from kalshi_sandbox.exchange.ports import Store, Transaction
 from kalshi_sandbox.exchange.reads import ALL, ExchangeReads
-from kalshi_sandbox.exchange.unit import NoTimers, TimerSink, UnitOfWork, UnitOfWorkScope
+from kalshi_sandbox.exchange.unit import (
+    NoTimers,
+    Outbox,
+    TimerSink,
+    UnitOfWork,
+    UnitOfWorkScope,
+)
 
 TimerHandler = Callable[[UnitOfWork, Timer], Awaitable[None]]
 """Applies a due timer's effect inside the unit of work that consumed it."""
@@ -97,6 +103,8 @@ class Exchange(ExchangeReads):
         self.rules = rules
         self.ids = ids or IdGenerator(clock=clock)
         self.timers: TimerSink = NoTimers()
+        self.outbox: Outbox | None = None
+        """Set when instances share the database: events travel through it (unit.py)."""
         self.books = Books()
         self.matcher = Matcher(self.books, self.ids, rules)
         self.marketdata = MarketData(store)

@@ -7,18 +7,28 @@ accounts without one follow the server's default tier.
 
 ``allow`` is the whole per-request cost: one dictionary lookup, one clock reading and a few
 integer operations, with nothing read from the database.
+
+When several instances share one database (docs/deploy.md) the buckets must be shared too:
+``shared`` is then set, ``charge`` pays from a bucket row in the database (one statement)
+instead, and the tiers are re-read now and then (``refresh_tiers``) to follow changes made
+through another instance.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from kalshi_sandbox.domain.clock import Clock
+from kalshi_sandbox.domain.clock import Clock, Instant
 from kalshi_sandbox.domain.errors import InvalidParameters, NotFound
-from kalshi_sandbox.domain.limits import TIERS, Buckets, Cost, Tier, tier_named
+from kalshi_sandbox.domain.limits import TIERS, Buckets, Cost, Limit, Tier, tier_named
 from kalshi_sandbox.exchange.ports import Store
 from kalshi_sandbox.settings import RATE_LIMIT_OFF, Settings
+
+SharedCharge = Callable[[str, str, Limit, int, Instant], Awaitable[bool]]
+"""Pays ``micro_tokens`` from the shared bucket (user id, bucket name) of budget ``limit`` at
+an instant; returns False, taking nothing, if it holds too few."""
 
 TIERS_KEY = "usage_tiers"
 """The ``meta`` entry holding ``{user_id: tier name}`` for accounts given a tier."""
@@ -37,6 +47,10 @@ class RateLimits:
         """Whether requests are refused when their bucket is empty (else never)."""
         self._tiers: dict[str, Tier] = {}
         self._buckets: dict[str, Buckets] = {}
+        self.shared: SharedCharge | None = None
+        """Set when instances share the database: buckets live there (``charge``)."""
+        self.forget_shared: Callable[[str | None], Awaitable[None]] | None = None
+        """Empties the shared buckets of one user (or of everyone), so they start full."""
 
     @classmethod
     def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> RateLimits:
@@ -54,6 +68,14 @@ class RateLimits:
                                                        now)
         # Buckets.take, inlined: this runs on every authenticated request.
         return (buckets.write if cost.write else buckets.read).take(cost.micro_tokens, now)
+
+    async def charge(self, user_id: str, cost: Cost) -> bool:
+        """``allow``, against the buckets shared by every instance (``shared`` must be set)."""
+        shared = self.shared
+        assert shared is not None
+        tier = self._tiers.get(user_id, self.default)
+        return await shared(user_id, cost.bucket.value, tier.limit(cost.bucket),
+                            cost.micro_tokens, self.clock.now())
 
     def tier_of(self, user_id: str) -> Tier:
         """Return the tier a user's requests are limited by."""
@@ -77,6 +99,8 @@ class RateLimits:
             await tx.set_meta(TIERS_KEY, json.dumps(stored, sort_keys=True))
         self._tiers[user_id] = tier
         self._buckets.pop(user_id, None)
+        if self.forget_shared is not None:
+            await self.forget_shared(user_id)
         return tier
 
     async def load(self) -> None:
@@ -89,6 +113,15 @@ class RateLimits:
         self._tiers = {user_id: TIERS[name] for user_id, name in stored.items()
                        if name in TIERS}
         self._buckets.clear()
+        if self.forget_shared is not None:
+            await self.forget_shared(None)
+
+    async def refresh_tiers(self) -> None:
+        """Re-read the accounts' tiers (changed through another instance), keeping buckets."""
+        async with self.store.transaction() as tx:
+            stored = _decode(await tx.get_meta(TIERS_KEY))
+        self._tiers = {user_id: TIERS[name] for user_id, name in stored.items()
+                       if name in TIERS}
 
 
 def parse_tier(name: Any) -> Tier:

@@ -8,7 +8,7 @@ subscriber never hears of a change that was rolled back and a timer never fires 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -61,6 +61,11 @@ class UnitOfWork:
         self.dropped_timers.extend(await self.tx.cancel_timers(subject))
 
 
+Outbox = Callable[[Transaction, Sequence[Event]], Awaitable[None]]
+"""Writes a transaction's events into that transaction, before it commits (instances sharing
+one database hand them on to each other that way: storage/postgres.py)."""
+
+
 class UnitParts(Protocol):
     """What a unit of work needs: the store, the clock, and where committed work goes."""
 
@@ -68,6 +73,7 @@ class UnitParts(Protocol):
     clock: Clock
     publisher: Publisher
     timers: TimerSink
+    outbox: Outbox | None
 
 
 class UnitOfWorkScope:
@@ -100,6 +106,14 @@ class UnitOfWorkScope:
         transaction, self._transaction = self._transaction, None
         assert transaction is not None
         work = self._work
+        outbox = self._parts.outbox
+        failed: BaseException | None = None
+        if outbox is not None and kind is None and work is not None and work.events:
+            try:
+                await outbox(work.tx, work.events)
+            except BaseException as exc:
+                failed = exc
+                kind, error, traceback = type(exc), exc, exc.__traceback__
         try:
             suppressed = await transaction.__aexit__(kind, error, traceback)
         except BaseException:
@@ -107,6 +121,8 @@ class UnitOfWorkScope:
             raise
         if kind is not None and not suppressed:
             self._rolled_back(work)
+            if failed is not None:
+                raise failed
         return suppressed
 
     @staticmethod
@@ -127,4 +143,4 @@ class UnitOfWorkScope:
             parts.publisher.publish(work.events)
 
 
-__all__ = ["NoTimers", "TimerSink", "UnitOfWork", "UnitOfWorkScope", "UnitParts"]
+__all__ = ["NoTimers", "Outbox", "TimerSink", "UnitOfWork", "UnitOfWorkScope", "UnitParts"]

@@ -75,15 +75,20 @@ class AdminApi:
         self.clock = clock
         self.guard = guard
         self.reseed = reseed
+        self.instance: Callable[[], dict[str, Any]] | None = None
+        """With PostgreSQL: this instance's coordination counters (docs/deploy.md)."""
 
     async def health(self, request: Request) -> Response:
         clock = self.clock
-        return json_response({
+        body: dict[str, Any] = {
             "status": "ok",
             "clock": "manual" if clock.manual else "system",
             "now": format_instant(clock.now()),
             "pending_timers": len(self.scheduler),
-        })
+        }
+        if self.instance is not None:
+            body["instance"] = self.instance()
+        return json_response(body)
 
     # Accounts -------------------------------------------------------------------------------
 
