@@ -80,6 +80,8 @@ from kalshi_sandbox.powers.state.routes import StateApi
 from kalshi_sandbox.powers.state.snapshots import Snapshots
 from kalshi_sandbox.settings import Settings
 from kalshi_sandbox.storage.sqlite import SqliteStore
+from kalshi_sandbox.web.routes import WebApi
+from kalshi_sandbox.web.state import Sources
 
 log = logging.getLogger("kalshi_sandbox")
 
@@ -354,7 +356,6 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     # Buckets refill by the sandbox clock: a manual clock refills them only as it advances.
     limits = RateLimits.from_settings(store, clock, settings)
     keeper = ClockKeeper(clock, store)
-    scheduler.on_moved = keeper.save
     seeder = DemoSeed(accounts, markets, journal, Path(settings.data_dir),
                       settings.seed_balance_dollars)
     faults = FaultRegistry(authenticator, exchange, accounts)
@@ -386,6 +387,21 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         *StateApi(snapshots, journal, replayer, guard, data_files(settings)).routes(),
     ]
 
+    web = WebApi(store, Sources(
+        store=store, clock=clock, marketdata=exchange.marketdata,
+        pending_timers=scheduler.__len__, counterparties=counterparties.describe_all,
+        liquidity=liquidity.describe_all, faults=lambda: [r.render() for r in faults.rules],
+        journal_tail=lambda: journal.recent), policy, guard)
+    # The dashboard's feed hears of every committed change, journal entry and clock move.
+    hub.subscribe(web.feed.changed)
+    journal.on_append = web.feed.changed
+
+    async def moved(instant: int) -> None:
+        await keeper.save(instant)
+        web.feed.changed()
+
+    scheduler.on_moved = moved
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await sandbox.start()
@@ -403,7 +419,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         Exception: internal_error_handler,
     }
     sandbox.app = Starlette(
-        routes=[*trade.routes(), *sandbox_routes],
+        routes=[*trade.routes(), *sandbox_routes, *web.routes()],
         middleware=[
             # Outermost: no body larger than the cap is read, by anything.
             Middleware(BodyLimit, limit=settings.max_body_bytes,
