@@ -258,6 +258,10 @@ UPLOADS = (CONTROL_PREFIX + "/journal/replay", CONTROL_PREFIX + "/snapshots/rest
 """Endpoints that take a whole journal or snapshot: their bodies may reach max_upload_bytes."""
 
 
+GRACEFUL_SHUTDOWN = 3.0
+"""Seconds a stopping server waits for responses in flight before it cancels them."""
+
+
 def server_options(settings: Settings) -> dict[str, Any]:
     """Return the options of uvicorn's ``Config`` that the settings decide.
 
@@ -272,6 +276,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "ws_ping_timeout": settings.ws_ping_timeout or None,
         "ws_per_message_deflate": settings.ws_compression,
         "ws_max_size": settings.max_body_bytes,
+        # The dashboard's event stream never ends by itself: a stop waits this long for
+        # the requests in flight, then cancels what is left (the streams).
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN,
     }
 
 
