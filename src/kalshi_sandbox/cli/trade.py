@@ -1,7 +1,7 @@
 """Trading commands: RFQs, quotes, markets, portfolio and a live ``communications`` stream.
 
 They use only :mod:`kalshi_sandbox.client`, so they work the same against the sandbox, Kalshi's
-demo and Kalshi's production (``--env`` or ``--base-url``). Credentials come from
+demo and Kalshi's production (``--env`` or ``--url``). Credentials come from
 ``--key-id``/``--private-key`` or ``KALSHI_API_KEY_ID``/``KALSHI_PRIVATE_KEY_PATH``; against
 the sandbox, with neither given, from the demo accounts ``serve`` seeded (``--as``).
 """
