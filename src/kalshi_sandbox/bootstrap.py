@@ -80,6 +80,7 @@ from kalshi_sandbox.powers.state.routes import StateApi
 from kalshi_sandbox.powers.state.snapshots import Snapshots
 from kalshi_sandbox.settings import Settings
 from kalshi_sandbox.storage.sqlite import SqliteStore
+from kalshi_sandbox.web.logs import RequestLog, log_events
 from kalshi_sandbox.web.routes import WebApi
 from kalshi_sandbox.web.state import Sources
 
@@ -401,6 +402,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         journal_tail=lambda: journal.recent), policy, guard)
     # The dashboard's feed hears of every committed change, journal entry and clock move.
     hub.subscribe(web.feed.changed)
+    hub.subscribe(log_events)
     journal.on_append = web.feed.changed
 
     async def moved(instant: int) -> None:
@@ -428,7 +430,9 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     sandbox.app = Starlette(
         routes=[*trade.routes(), *sandbox_routes, *web.routes()],
         middleware=[
-            # Outermost: no body larger than the cap is read, by anything.
+            # One line per request at info (nothing but a level check otherwise).
+            Middleware(RequestLog),
+            # Then: no body larger than the cap is read, by anything.
             Middleware(BodyLimit, limit=settings.max_body_bytes,
                        larger=dict.fromkeys(UPLOADS, settings.max_upload_bytes)),
             # A control-plane request the guard refuses is neither read nor journaled.
