@@ -430,8 +430,9 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     sandbox.app = Starlette(
         routes=[*trade.routes(), *sandbox_routes, *web.routes()],
         middleware=[
-            # One line per request at info (nothing but a level check otherwise).
-            Middleware(RequestLog),
+            # One line per request at info; at warning and above the layer is left out.
+            *([Middleware(RequestLog)] if settings.log_level.lower() in ("debug", "info")
+              else []),
             # Then: no body larger than the cap is read, by anything.
             Middleware(BodyLimit, limit=settings.max_body_bytes,
                        larger=dict.fromkeys(UPLOADS, settings.max_upload_bytes)),
