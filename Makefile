@@ -10,18 +10,33 @@ NPM_STAMP := $(TS_DIR)/node_modules/.installed
 
 .PHONY: run test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
+SHELL := bash
+.SHELLFLAGS := -o pipefail -c
+RUN_STAMP := $(VENV)/.installed-run
+# pip's one line per package, so a first install shows its progress instead of going quiet.
+PIP_PROGRESS := sed -un -E 's/^(Collecting|Successfully installed)/  \1/p'
+
+$(VENV)/bin/pip:
+	@echo "creating $(VENV) ..."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/pip
+	@echo "installing kalshi-sandbox into $(VENV) (the first time takes a minute) ..."
+	@$(BIN)/pip install --progress-bar off -e . | $(PIP_PROGRESS)
+	@touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/pip
+	@echo "installing kalshi-sandbox and its test tools into $(VENV) (the first time takes a minute or two) ..."
+	@$(BIN)/pip install --progress-bar off -e '.[dev]' | $(PIP_PROGRESS)
+	@touch $(STAMP) $(RUN_STAMP)
 
 # Kalshi's TypeScript SDK for the conformance tests, at the versions package-lock.json pins.
 $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPM_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/kalshi-sandbox serve --port $(PORT)
 
 lint: $(STAMP)

@@ -41,6 +41,17 @@ def check(response: httpx.Response) -> httpx.Response:
 
 
 def main() -> None:
+    try:
+        run()
+    except httpx.TransportError as exc:
+        sys.exit(f"cannot reach the sandbox at {BASE_URL}: {type(exc).__name__}: {exc}\n"
+                 "start it with `make run` (`PORT=9000 make run` for another port, then "
+                 "KALSHI_SANDBOX_URL=http://127.0.0.1:9000)")
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def run() -> None:
     requester, maker = client("requester"), client("maker")
 
     rfq_id = check(requester.post("/communications/rfqs", json={

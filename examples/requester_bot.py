@@ -111,7 +111,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", default=os.environ.get("KALSHI_ENV", "sandbox"),
                         choices=["sandbox", "demo", "prod"])
-    parser.add_argument("--base-url", default=os.environ.get("KALSHI_BASE_URL"))
+    parser.add_argument("--url", "--base-url", dest="base_url",
+                        default=os.environ.get("KALSHI_BASE_URL")
+                        or os.environ.get("KALSHI_SANDBOX_URL"),
+                        help="server root or REST URL (default: KALSHI_SANDBOX_URL, or "
+                             "the --env preset)")
     parser.add_argument("--data-dir", default=".kalshi-sandbox",
                         help="sandbox data directory (for the demo requester's key)")
     parser.add_argument("--market", default="KXSANDBOX-26DEC31-T50")

@@ -93,6 +93,9 @@ from kalshi_sandbox.settings import Settings
 from kalshi_sandbox.storage.instances import Instance, Nowhere
 from kalshi_sandbox.storage.postgres import PostgresStore
 from kalshi_sandbox.storage.sqlite import SqliteStore
+from kalshi_sandbox.web.logs import RequestLog, log_events
+from kalshi_sandbox.web.routes import WebApi
+from kalshi_sandbox.web.state import Sources
 
 log = logging.getLogger("kalshi_sandbox")
 
@@ -291,6 +294,10 @@ UPLOADS = (CONTROL_PREFIX + "/journal/replay", CONTROL_PREFIX + "/snapshots/rest
 """Endpoints that take a whole journal or snapshot: their bodies may reach max_upload_bytes."""
 
 
+GRACEFUL_SHUTDOWN = 3.0
+"""Seconds a stopping server waits for responses in flight before it cancels them."""
+
+
 def server_options(settings: Settings) -> dict[str, Any]:
     """Return the options of uvicorn's ``Config`` that the settings decide.
 
@@ -305,6 +312,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "ws_ping_timeout": settings.ws_ping_timeout or None,
         "ws_per_message_deflate": settings.ws_compression,
         "ws_max_size": settings.max_body_bytes,
+        # The dashboard's event stream never ends by itself: a stop waits this long for
+        # the requests in flight, then cancels what is left (the streams).
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN,
     }
 
 
@@ -403,7 +413,6 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     # Buckets refill by the sandbox clock: a manual clock refills them only as it advances.
     limits = RateLimits.from_settings(store, clock, settings)
     keeper = ClockKeeper(clock, store)
-    scheduler.on_moved = keeper.save
     seeder = DemoSeed(accounts, markets, journal, Path(settings.data_dir),
                       settings.seed_balance_dollars)
     faults = FaultRegistry(authenticator, exchange, accounts)
@@ -452,6 +461,22 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         *StateApi(snapshots, journal, replayer, guard, data_files(settings)).routes(),
     ]
 
+    web = WebApi(store, Sources(
+        store=store, clock=clock, marketdata=exchange.marketdata,
+        pending_timers=scheduler.__len__, counterparties=counterparties.describe_all,
+        liquidity=liquidity.describe_all, faults=lambda: [r.render() for r in faults.rules],
+        journal_tail=lambda: journal.recent), policy, guard)
+    # The dashboard's feed hears of every committed change, journal entry and clock move.
+    hub.subscribe(web.feed.changed)
+    hub.subscribe(log_events)
+    journal.on_append = web.feed.changed
+
+    async def moved(instant: int) -> None:
+        await keeper.save(instant)
+        web.feed.changed()
+
+    scheduler.on_moved = moved
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await sandbox.start()
@@ -472,9 +497,12 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         Exception: internal_error_handler,
     }
     sandbox.app = Starlette(
-        routes=[*trade.routes(), *sandbox_routes],
+        routes=[*trade.routes(), *sandbox_routes, *web.routes()],
         middleware=[
-            # Outermost: no body larger than the cap is read, by anything.
+            # One line per request at info; at warning and above the layer is left out.
+            *([Middleware(RequestLog)] if settings.log_level.lower() in ("debug", "info")
+              else []),
+            # Then: no body larger than the cap is read, by anything.
             Middleware(BodyLimit, limit=settings.max_body_bytes,
                        larger=dict.fromkeys(UPLOADS, settings.max_upload_bytes)),
             # A control-plane request the guard refuses is neither read nor journaled.

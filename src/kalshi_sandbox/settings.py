@@ -176,6 +176,10 @@ class Settings:
         "limits nothing."
     )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    log_format: str = _setting(
+        "text", "Log lines as readable text ('text') or one JSON object each ('json'); at "
+        "info, one line per request and per exchange event."
+    )
     legacy_orders: str = _setting(
         "gone", "Legacy /portfolio/orders writes: 'gone' answers Kalshi's 410 "
         "deprecated_v1_order_endpoint (as production since June 2026), 'serve' serves them "
@@ -217,6 +221,8 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ``ValueError`` if any setting is out of range."""
+        if self.log_format not in ("text", "json"):
+            raise ValueError("log_format must be text or json")
         if self.clock not in ("system", "manual"):
             raise ValueError("clock must be 'system' or 'manual'")
         if not MIN_CLOCK_SPEED <= self.clock_speed <= MAX_CLOCK_SPEED:

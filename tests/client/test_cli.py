@@ -77,11 +77,11 @@ def test_help_of_each_command_shows_its_summary_and_its_options(
     assert command.help
     assert command.help.split("\n")[0].strip() in " ".join(result.output.split())
     for param in command.params:
-        if param.param_type_name == "option":
+        if param.param_type_name == "option" and not getattr(param, "hidden", False):
             assert param.help, f"{' '.join(path)} {param.opts[0]} has no help"
             assert param.opts[0] in result.output
     if path in TRADING:
-        for option in ("--json", "--env", "--base-url", "--key-id", "--private-key"):
+        for option in ("--json", "--env", "--url", "--key-id", "--private-key"):
             assert option in result.output, (path, option)
 
 
@@ -98,7 +98,7 @@ def test_console_script_help_lists_server_admin_and_trading_groups() -> None:
 
 def _run(control: Control, account: Account | None, *args: str, code: int = 0,
          as_json: bool = True) -> Any:
-    options = ["--base-url", control.base_url]
+    options = ["--url", control.base_url]
     if account is not None:
         options += ["--key-id", account.key_id, "--private-key", account.private_key_pem]
     if as_json:
@@ -262,7 +262,7 @@ class Lines:
 def _watch(control: Control, account: Account, *args: str,
            **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "watch", "--base-url", control.base_url, "--key-id",
+        [str(CONSOLE_SCRIPT), "watch", "--url", control.base_url, "--key-id",
          account.key_id, "--private-key", account.private_key_pem, *args],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         env={**os.environ, "COLUMNS": "220", **env})
@@ -352,6 +352,46 @@ def test_watch_streams_the_private_channels_it_is_given(
     order_id = _run(control, requester, "quote", "get", quote_id, "--rfq",
                     rfq_id)["quote"]["rfq_creator_order_id"]
     assert order_line.startswith(
-        f"seq=1  type=user_order  market={MARKET}  quote=order {order_id}  size=5.00")
+        f"seq=1  type=user_order  market={MARKET}  order={order_id}  size=5.00")
     assert fill_line.startswith(
-        f"seq=1  type=fill  market={MARKET}  quote=order {order_id}  size=5.00")
+        f"seq=1  type=fill  market={MARKET}  order={order_id}  size=5.00")
+
+
+def test_watch_piped_puts_each_id_of_quote_executed_in_its_own_column(
+        control: Control, requester: Account, maker: Account) -> None:
+    process = _watch(control, maker, "--count", "4")
+    try:
+        lines = Lines(process)
+        assert lines.next().strip() == "subscribed to communications (sid 1)"
+        rfq_id = _run(control, requester, "rfq", "create", MARKET, "--contracts", "5")["id"]
+        quote_id = _run(control, maker, "quote", "create", rfq_id, "--yes-bid", "0.40",
+                        "--no-bid", "0.55")["id"]
+        _run(control, requester, "quote", "accept", quote_id, "--rfq", rfq_id,
+             "--side", "yes")
+        _run(control, maker, "quote", "confirm", quote_id, "--rfq", rfq_id)
+        control.advance(15)
+        found = [lines.next().strip() for _ in range(4)]
+        assert process.wait(timeout=20) == 0
+    finally:
+        _stop(process)
+    executed = next(line for line in found if "type=quote_executed" in line)
+    order_id = _run(control, maker, "quote", "get", quote_id, "--rfq",
+                    rfq_id)["quote"]["creator_order_id"]
+    fields = dict(part.split("=", 1) for part in executed.split("  "))
+    assert fields["rfq"] == rfq_id
+    assert fields["quote"] == quote_id
+    assert fields["order"] == order_id
+    assert "price" not in fields  # no order id among the prices
+
+
+def test_base_url_still_works_as_a_hidden_alias_of_url(control: Control,
+                                                      requester: Account) -> None:
+    result = runner.invoke(app, ["portfolio", "balance", "--base-url", control.base_url,
+                                 "--key-id", requester.key_id, "--private-key",
+                                 requester.private_key_pem, "--json"], env=CLEAN_ENV)
+    assert result.exit_code == 0, result.output
+    assert "balance" in json.loads(result.stdout)
+    help_text = runner.invoke(app, ["portfolio", "balance", "--help"],
+                              env={**CLEAN_ENV, "COLUMNS": "200"}).output
+    assert "--url" in help_text
+    assert "--base-url" not in help_text

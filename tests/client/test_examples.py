@@ -48,7 +48,7 @@ def test_maker_bot_quotes_and_confirms_and_requester_bot_takes_the_quote(
         maker = control.account("maker", "100")
     finally:
         control.close()
-    url = ["--base-url", quick_server.base_url]
+    url = ["--url", quick_server.base_url]
     maker_bot = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "maker_bot.py"), *url, "--max-trades", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_env(maker))

@@ -176,9 +176,9 @@ def test_cli_adds_lists_removes_and_clears_rules(control: Control, server: Serve
     assert [(r["id"], r["hits"], r["remaining"]) for r in listed] == [
         (added["id"], 1, 0), (delayed["id"], 0, None)]
 
-    _cli(server, "remove", added["id"])
+    assert _cli(server, "remove", added["id"], "--json") == {"removed": added["id"]}
     assert [r["id"] for r in faults.list()] == [delayed["id"]]
-    _cli(server, "clear")
+    assert _cli(server, "clear", "--json") == {"cleared": True}
     assert faults.list() == []
 
 

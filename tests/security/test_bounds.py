@@ -107,7 +107,9 @@ def test_the_clock_reaches_the_end_of_9999_and_stops_there(
     {"name": "rich", "balance_dollars": "1000000000000"},
     {"name": "rich", "balance_dollars": "1e12"},
     {"name": "rich", "balance_dollars": "-5"},
-    {"name": "rich", "balance_dollars": 5},
+    {"name": "rich", "balance_dollars": 1e12},  # a number is read as dollars, and bounded
+    {"name": "rich", "balance_dollars": -5},
+    {"name": "rich", "balance_dollars": True},
     {"name": "rich", "usage_tier": "x" * 200},
 ])
 def test_account_numbers_out_of_range_create_nothing(server: ServerProcess, control: Control,

@@ -66,6 +66,8 @@ RULES: dict[str, Rule] = {
                     "client.control"), True,
                    "kalshi_sandbox.domain, .exchange, .api, .powers, .settings, .cli.options and "
                    ".client.control"),
+    "web": Rule(("domain", "exchange", "api", "powers", "web", "settings"), True,
+                "kalshi_sandbox.domain, .exchange, .api, .powers, .web and .settings"),
     "client": Rule(("client",), True, "kalshi_sandbox.client and third-party packages"),
     "settings": Rule((), False, "the standard library only"),
     "testing": Rule(("client", "bootstrap", "settings", "testing", "api.ws.protocol"), True,

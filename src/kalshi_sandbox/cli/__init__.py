@@ -9,8 +9,11 @@ and ``journal``.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+import kalshi_sandbox
 from kalshi_sandbox.cli import orders, trade, watch
 from kalshi_sandbox.cli import serve as _serve
 from kalshi_sandbox.powers.admin import cli as admin
@@ -28,6 +31,21 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kalshi-sandbox {kalshi_sandbox.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", callback=_version,
+        is_eager=True)] = False) -> None:
+    """A self-hostable emulator of Kalshi's Trade API v2 RFQ system."""
+
+
 market_app = typer.Typer(help="Markets: create them in the sandbox, or read them.",
                          no_args_is_help=True)
 market_app.command("create")(admin.market_create)

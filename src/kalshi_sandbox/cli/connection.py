@@ -1,7 +1,8 @@
 """Where and as whom the trading commands connect: Kalshi's environments, keys, demo accounts.
 
 Every trading command takes the same connection options, declared once here and added to
-each command by ``connected``: ``--env``, ``--base-url``, ``--key-id``, ``--private-key``,
+each command by ``connected``: ``--env``, ``--url`` (``--base-url``, its former name, still
+works), ``--key-id``, ``--private-key``,
 ``--as``, ``--data-dir`` and ``--json``.
 """
 
@@ -63,8 +64,12 @@ EnvOption = Annotated[Env, typer.Option(
     "--env", envvar="KALSHI_ENV", rich_help_panel=CONNECTION,
     help="sandbox (127.0.0.1:8000, or KALSHI_SANDBOX_URL), Kalshi demo, or Kalshi production.")]
 BaseUrlOption = Annotated[str | None, typer.Option(
-    "--base-url", envvar="KALSHI_BASE_URL", rich_help_panel=CONNECTION, show_default=False,
-    help="Server root or REST URL (…/trade-api/v2); overrides the --env preset.")]
+    "--url", envvar="KALSHI_BASE_URL", rich_help_panel=CONNECTION, show_default=False,
+    help="Server root or REST URL (…/trade-api/v2); overrides the --env preset (for the "
+         "sandbox, KALSHI_SANDBOX_URL too).")]
+BaseUrlAlias = Annotated[str | None, typer.Option(
+    "--base-url", hidden=True, show_default=False,
+    help="The former name of --url.")]
 KeyIdOption = Annotated[str | None, typer.Option(
     "--key-id", envvar="KALSHI_API_KEY_ID", rich_help_panel=CONNECTION, show_default=False,
     help="API key id.")]
@@ -180,6 +185,7 @@ def emit(data: Any) -> None:
 
 _CONNECTION = (
     ("env", EnvOption, Env.SANDBOX), ("base_url", BaseUrlOption, None),
+    ("base_url_alias", BaseUrlAlias, None),
     ("key_id", KeyIdOption, None), ("private_key", PrivateKeyOption, None),
     ("as_", AsOption, None), ("data_dir", DataDirOption, DEFAULT_DATA_DIR),
     ("as_json", JsonOption, False),
@@ -202,10 +208,11 @@ def connected(role: Role) -> Callable[[Command], Command]:
                  for name, hint, default in _CONNECTION]
 
         @functools.wraps(command)
-        def run(*args: Any, env: Env, base_url: str | None, key_id: str | None,
-                private_key: str | None, as_: Role, data_dir: str, as_json: bool,
-                **kwargs: Any) -> None:
-            target = Target(env, base_url, key_id, private_key, as_, data_dir, as_json)
+        def run(*args: Any, env: Env, base_url: str | None, base_url_alias: str | None,
+                key_id: str | None, private_key: str | None, as_: Role, data_dir: str,
+                as_json: bool, **kwargs: Any) -> None:
+            target = Target(env, base_url or base_url_alias, key_id, private_key, as_,
+                            data_dir, as_json)
             command(*args, target=target, **kwargs)
 
         parameters = [*own, *added]

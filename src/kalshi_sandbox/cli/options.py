@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from kalshi_sandbox.client.control import ControlPlane, ControlPlaneError
 
@@ -49,11 +50,57 @@ def control_call(url: str, token: str, method: str, path: str, body: Any = None,
 
 
 def print_result(data: Any, as_json: bool) -> None:
-    """Print a command's result: indented JSON with ``--json``, highlighted JSON otherwise."""
-    if as_json:
+    """Print a command's result: tables on a terminal, indented JSON with ``--json`` or when
+    the output goes to a pipe or a file (what a script reads)."""
+    if as_json or not console.is_terminal:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    else:
-        console.print_json(json.dumps(data))
+        return
+    for renderable in human(data):
+        console.print(renderable)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(str(v) for v in value) or "-"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+def human(data: Any, title: str | None = None) -> list[Table | str]:
+    """Lay out a control-plane answer for a person: a list of objects as a table (one row
+    each), an object as name/value rows, its lists of objects as tables of their own."""
+    if isinstance(data, list):
+        if not data:
+            return [f"{title}: none" if title else "none"]
+        if all(isinstance(item, dict) for item in data):
+            columns = list(dict.fromkeys(k for item in data for k, v in item.items()
+                                         if not isinstance(v, dict | list) or k == "markets"))
+            table = Table(title=title, title_justify="left", header_style="bold")
+            for column in columns:
+                table.add_column(column, overflow="fold")
+            for item in data:
+                table.add_row(*(_cell(item.get(c)) for c in columns))
+            return [table]
+        return [f"{title}: {_cell(data)}" if title else _cell(data)]
+    if not isinstance(data, dict):
+        return [_cell(data)]
+    details = Table(title=title, title_justify="left", show_header=False, box=None)
+    details.add_column(style="bold")
+    details.add_column(overflow="fold")
+    more: list[Table | str] = []
+    for key, value in data.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            more += human(value, key)
+        elif isinstance(value, list) and not value and len(data) == 1:
+            more.append(f"{key}: none")
+        else:
+            details.add_row(key, _cell(value))
+    return ([details] if details.row_count else []) + more
 
 
 __all__ = [
@@ -65,5 +112,6 @@ __all__ = [
     "control_call",
     "err_console",
     "fail",
+    "human",
     "print_result",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -160,5 +161,17 @@ def _done(target: Target, data: dict[str, Any], text: str) -> None:
         emit(data)
     else:
         console.print(text, highlight=False)
+
+
+def _created(target: Target, data: dict[str, Any], text: str) -> None:
+    """Report a created RFQ or quote: a sentence on a terminal, the bare id when the output
+    is read by a script (``ID=$(kalshi-sandbox quote create ...)``), JSON with ``--json``."""
+    if target.as_json:
+        emit(data)
+    elif console.is_terminal:
+        console.print(text, highlight=False)
+    else:
+        sys.stdout.write(f"{data['id']}\n")
+        sys.stdout.flush()
 
 

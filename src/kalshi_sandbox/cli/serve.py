@@ -46,14 +46,16 @@ def serve(
     workers: Annotated[int | None, _opt("workers")] = None,
     shared: Annotated[bool, typer.Option("--shared", help=help_for("shared"))] = False,
     log_level: Annotated[str | None, _opt("log_level")] = None,
-    access_log: Annotated[bool, typer.Option("--access-log",
-                                             help="Log every request.")] = False,
+    log_format: Annotated[str | None, _opt("log_format")] = None,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log", help="Also log uvicorn's own access line for every request.")] = False,
 ) -> None:
     """Run the sandbox server. Every flag also reads KALSHI_SANDBOX_<FLAG>."""
     import uvicorn
 
     from kalshi_sandbox.api.ws.protocol import KalshiWebSocketProtocol
     from kalshi_sandbox.bootstrap import Sandbox, build, server_options
+    from kalshi_sandbox.web.logs import log_config
 
     try:
         settings = Settings.from_env().replace(
@@ -61,7 +63,8 @@ def serve(
             execution_delay=execution_delay, hvm_confirm_window=hvm_confirm_window,
             hvm_execution_delay=hvm_execution_delay, clock=clock, clock_speed=clock_speed,
             clock_start=clock_start,
-            admin_token=admin_token, log_level=log_level, makers=makers,
+            admin_token=admin_token, log_level=log_level, log_format=log_format,
+            makers=makers,
             requesters=requesters, requester_interval=requester_interval,
             rate_limit=rate_limit, seed=False if no_seed else None,
             allowed_hosts=allowed_hosts, forwarded_allow_ips=forwarded_allow_ips,
@@ -91,6 +94,7 @@ def serve(
     sandbox.on_ready = ready
     uvicorn.run(sandbox.app, host=settings.host, port=settings.port,
                 log_level=settings.log_level, access_log=access_log, lifespan="on",
+                log_config=log_config(settings.log_level, settings.log_format),
                 loop="auto", http="auto", ws=KalshiWebSocketProtocol,
                 **server_options(settings))
 
@@ -121,15 +125,43 @@ def print_instances_banner(settings: Settings) -> None:
                   "docs/deploy.md)\n")
 
 
+DEFAULT_BASE = "http://127.0.0.1:8000"
+DEFAULT_DATA_DIR = ".kalshi-sandbox"
+
+
+def client_host(host: str) -> str:
+    """Return the address a client on this machine uses to reach ``host``."""
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def try_it(base: str, data_dir: str) -> list[str]:
+    """Return the "Try it" commands, carrying a non-default address and data directory."""
+    env = []
+    if base != DEFAULT_BASE:
+        env.append(f"KALSHI_SANDBOX_URL={base}")
+    if data_dir != DEFAULT_DATA_DIR:
+        env.append(f"KALSHI_SANDBOX_DATA_DIR={data_dir}")
+    lines = [f"  export {' '.join(env)}"] if env else []
+    return [*lines,
+            "  .venv/bin/python examples/quickstart.py",
+            "  .venv/bin/kalshi-sandbox watch --as maker",
+            "  .venv/bin/kalshi-sandbox rfq create KXSANDBOX-26DEC31-T50 --contracts 10 "
+            "--as requester"]
+
+
 def print_banner(box: Any) -> None:
     """Tell the user where the sandbox is and how to use the demo accounts."""
     from kalshi_sandbox.storage.postgres import redact
 
     s = box.settings
-    base = f"http://{s.host}:{s.port}"
+    base = f"http://{client_host(s.host)}:{s.port}"
     console.print(f"\n[bold green]kalshi-sandbox[/bold green] on {base}")
+    console.print(f"  dashboard  {base}/")
+    console.print(f"  API docs   {base}/docs")
     console.print(f"  REST       {base}/trade-api/v2")
-    console.print(f"  WebSocket  ws://{s.host}:{s.port}/trade-api/ws/v2")
+    console.print(f"  WebSocket  ws://{client_host(s.host)}:{s.port}/trade-api/ws/v2")
     console.print(f"  control    {base}/sandbox/v1")
     database = redact(s.db) if s.postgres else s.database_path
     console.print(f"database: {database}   clock: {s.clock}   "
@@ -142,10 +174,8 @@ def print_banner(box: Any) -> None:
             console.print(f"  {demo.name:<10} key id {demo.key_id}  key {demo.key_path}  "
                           f"balance ${demo.balance_dollars}")
         console.print("\n[bold]Try it[/bold] (in another terminal):")
-        console.print("  .venv/bin/python examples/quickstart.py")
-        console.print("  .venv/bin/kalshi-sandbox watch --as maker")
-        console.print("  .venv/bin/kalshi-sandbox rfq create KXSANDBOX-26DEC31-T50 "
-                      "--contracts 10 --as requester")
+        for line in try_it(base, str(s.data_dir)):
+            console.print(line, highlight=False, markup=False)
     bots = box.counterparties.describe_all()
     if bots:
         console.print("\n[bold]Counterparties[/bold] (kalshi-sandbox bots list)")

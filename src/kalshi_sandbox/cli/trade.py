@@ -1,7 +1,7 @@
 """Trading commands: RFQs, quotes, markets, portfolio and a live ``communications`` stream.
 
 They use only :mod:`kalshi_sandbox.client`, so they work the same against the sandbox, Kalshi's
-demo and Kalshi's production (``--env`` or ``--base-url``). Credentials come from
+demo and Kalshi's production (``--env`` or ``--url``). Credentials come from
 ``--key-id``/``--private-key`` or ``KALSHI_API_KEY_ID``/``KALSHI_PRIVATE_KEY_PATH``; against
 the sandbox, with neither given, from the demo accounts ``serve`` seeded (``--as``).
 """
@@ -32,6 +32,7 @@ from kalshi_sandbox.cli.output import (
     POSITION_COLUMNS,
     QUOTE_COLUMNS,
     RFQ_COLUMNS,
+    _created,
     _details,
     _done,
     _fill_row,
@@ -85,7 +86,7 @@ def rfq_create(
         rfq_id = client.create_rfq(market_ticker, contracts=contracts, target_cost=target_cost,
                                    rest_remainder=rest_remainder,
                                    replace_existing=replace_existing, subaccount=subaccount)
-        _done(target, {"id": rfq_id}, f"created RFQ {rfq_id} on {market_ticker}")
+        _created(target, {"id": rfq_id}, f"created RFQ {rfq_id} on {market_ticker}")
 
 
 @rfq_app.command("list")
@@ -161,8 +162,8 @@ def quote_create(
     with failures(target), target.client() as client:
         quote_id = client.create_quote(rfq_id, yes_bid, no_bid, rest_remainder=rest_remainder,
                                        post_only=post_only, subaccount=subaccount)
-        _done(target, {"id": quote_id, "rfq_id": rfq_id},
-              f"created quote {quote_id} on RFQ {rfq_id}")
+        _created(target, {"id": quote_id, "rfq_id": rfq_id},
+                 f"created quote {quote_id} on RFQ {rfq_id}")
 
 
 @quote_app.command("list")

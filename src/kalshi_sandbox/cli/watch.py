@@ -59,45 +59,46 @@ def _event_json(event: StreamEvent) -> dict[str, Any]:
 
 
 def _event_row(event: DataMessage) -> list[Any]:
+    """Return an event's cells under ``WATCH_COLUMNS``: each id in its own column."""
     if isinstance(event, RfqCreated):
-        return [event.seq, event.type, event.market_ticker, event.id, "-",
+        return [event.seq, event.type, event.market_ticker, event.id, "-", "",
                 _size(event.contracts, event.target_cost), "", ""]
     if isinstance(event, RfqDeleted):
-        return [event.seq, event.type, event.market_ticker, event.id, "-", "", "", ""]
+        return [event.seq, event.type, event.market_ticker, event.id, "-", "", "", "", ""]
     if isinstance(event, QuoteCreated):
-        return [event.seq, event.type, event.market_ticker, event.rfq_id, event.quote_id,
+        return [event.seq, event.type, event.market_ticker, event.rfq_id, event.quote_id, "",
                 "", f"{event.yes_bid} / {event.no_bid}", ""]
     if isinstance(event, QuoteAccepted):
-        return [event.seq, event.type, event.market_ticker, event.rfq_id, event.quote_id,
+        return [event.seq, event.type, event.market_ticker, event.rfq_id, event.quote_id, "",
                 event.contracts_accepted, f"{event.yes_bid} / {event.no_bid}",
                 event.accepted_side]
     if isinstance(event, QuoteExecuted):
         return [event.seq, event.type, event.market_ticker, event.rfq_id, event.quote_id,
-                "", f"order {event.order_id}", ""]
+                event.order_id, "", "", ""]
     if isinstance(event, FillMessage):
-        return [event.seq, event.type, event.market_ticker, "-", f"order {event.order_id}",
+        return [event.seq, event.type, event.market_ticker, "-", "-", event.order_id,
                 event.count, f"yes {event.yes_price}", event.side]
     if isinstance(event, UserOrderMessage):
-        return [event.seq, event.type, event.ticker, "-", f"order {event.order_id}",
+        return [event.seq, event.type, event.ticker, "-", "-", event.order_id,
                 event.initial_count, f"yes {event.yes_price} ({event.status})", event.side]
     if isinstance(event, OrderbookSnapshot):
-        return [event.seq, event.type, event.market_ticker, "-", "-",
+        return [event.seq, event.type, event.market_ticker, "-", "-", "",
                 f"{len(event.yes)} yes / {len(event.no)} no levels", "", ""]
     if isinstance(event, OrderbookDelta):
         sign = "+" if event.delta > 0 else ""
-        return [event.seq, event.type, event.market_ticker, "-", "-", f"{sign}{event.delta}",
-                f"{event.side.value} bid {event.price}", event.side]
+        return [event.seq, event.type, event.market_ticker, "-", "-", "",
+                f"{sign}{event.delta}", f"{event.side.value} bid {event.price}", event.side]
     if isinstance(event, TickerMessage):
-        return [event.seq, event.type, event.market_ticker, "-", "-", event.volume,
+        return [event.seq, event.type, event.market_ticker, "-", "-", "", event.volume,
                 f"{event.yes_bid} / {event.yes_ask} last {event.price}", ""]
     if isinstance(event, TradeMessage):
-        return [event.seq, event.type, event.market_ticker, "-", f"trade {event.trade_id}",
+        return [event.seq, event.type, event.market_ticker, "-", "-", f"trade {event.trade_id}",
                 event.count, f"yes {event.yes_price}", event.taker_side]
     if isinstance(event, MarketPositionMessage):
-        return [event.seq, event.type, event.market_ticker, "-", "-", event.position,
+        return [event.seq, event.type, event.market_ticker, "-", "-", "", event.position,
                 f"cost {event.position_cost}", ""]
     assert isinstance(event, UnknownMessage)
-    return [event.seq, event.type, "", "", "", "", event.error or "", ""]
+    return [event.seq, event.type, "", "", "", "", "", event.error or "", ""]
 
 
 def _event_line(event: StreamEvent) -> str:
@@ -143,7 +144,9 @@ def _market_line(event: DataMessage) -> dict[str, Any] | None:
     return None
 
 
-WATCH_COLUMNS = ["seq", "type", "market", "rfq", "quote", "size", "yes / no bid", "side"]
+WATCH_COLUMNS = ["seq", "type", "market", "rfq", "quote", "order", "size", "price", "side"]
+"""The columns of the communications table, and the names of a piped line's fields (a
+quote's price is its YES / NO bids)."""
 
 
 class WatchView:

@@ -79,11 +79,11 @@ class BaseClient:
                 f"{call.method} {call.path} answered {response.status_code} with an "
                 f"unexpected body ({exc}): {json.dumps(data)[:300]}") from exc
 
-    @staticmethod
-    def _transport_error(call: _calls.Call[Any], exc: httpx.TransportError
+    def _transport_error(self, call: _calls.Call[Any], exc: httpx.TransportError
                          ) -> KalshiConnectionError:
-        return KalshiConnectionError(f"{call.method} {call.path} failed: "
-                                     f"{type(exc).__name__}: {exc}")
+        """Name the URL that could not be reached, and the request that tried."""
+        return KalshiConnectionError(f"cannot reach {self.base_url}: {call.method} "
+                                     f"{call.path} failed: {type(exc).__name__}: {exc}")
 
     def subscribe(self, *channels: str, user_filter: str | None = None,
                   shard_factor: int | None = None, shard_key: int | None = None,

@@ -79,7 +79,21 @@ class ControlPolicy:
                  *(_host_name(name) for name in extra if name != "*")}
         return cls(settings.admin_token, frozenset(hosts), "*" in extra)
 
-    def refusal(self, scope: Scope) -> SandboxError | None:
+    def page_refusal(self, scope: Scope) -> SandboxError | None:
+        """Return why the dashboard's page may not be served to ``scope``, or None.
+
+        The same checks as ``refusal`` but the token's: a browser cannot send a bearer token
+        when it opens a page, and the page holds no data (it asks for the token and sends it
+        with every control-plane request it makes). Without a token, only a loopback peer
+        gets the page, as only a loopback peer gets the control plane.
+        """
+        refusal = self.refusal(scope, token=False)
+        if refusal is None and not self.admin_token and not _loopback_peer(scope.get("client")):
+            return Forbidden("the dashboard is open to loopback callers only; set an admin "
+                             "token to allow remote callers")
+        return refusal
+
+    def refusal(self, scope: Scope, *, token: bool = True) -> SandboxError | None:
         """Return why the request of ``scope`` may not reach the control plane, or None."""
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
@@ -98,7 +112,9 @@ class ControlPolicy:
         site = headers.get(b"sec-fetch-site")
         if site is not None and site.decode("latin-1").lower() not in SAME_SITE:
             return Forbidden("cross-site requests may not use the control plane")
-        if self.admin_token:
+        if not token:
+            pass
+        elif self.admin_token:
             sent = headers.get(b"authorization", b"")
             if not hmac.compare_digest(sent, b"Bearer " + self.admin_token.encode()):
                 return Unauthorized("the control plane needs 'Authorization: Bearer <token>'",

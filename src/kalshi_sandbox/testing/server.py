@@ -98,13 +98,12 @@ class SandboxServer:
 
         settings = self.settings
         sandbox = build(settings)
+        options = {**server_options(settings), "timeout_graceful_shutdown": 1}
         config = uvicorn.Config(
             sandbox.app, host=settings.host, port=settings.port, lifespan="on",
-            loop="asyncio", http="auto", ws=KalshiWebSocketProtocol,
-            **server_options(settings),
+            loop="asyncio", http="auto", ws=KalshiWebSocketProtocol, **options,
             # The host process owns logging (pytest captures it): configure nothing.
             log_config=None, log_level=settings.log_level, access_log=False,
-            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         started = threading.Event()

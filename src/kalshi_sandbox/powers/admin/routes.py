@@ -6,7 +6,7 @@ Every route sits behind the control plane's guard (powers/guard.py).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -95,13 +95,13 @@ class AdminApi:
     async def create_account(self, request: Request) -> Response:
         body = Body(
             await read_control_json(request, "CreateAccountRequest"), "CreateAccountRequest")
-        balance_text = body.string("balance_dollars")
+        balance = dollars_field(body.data, "balance_dollars")
         tier = body.string("usage_tier")
         if tier is not None:
             parse_tier(tier)  # refused before the account exists
         created = await self.accounts.create_account(
             body.required_string("name"),
-            parse_dollars(balance_text, what="balance_dollars") if balance_text is not None else 0,
+            balance or 0,
             public_key_pem=body.string("public_key_pem"),
             key_id=body.string("key_id"),
         )
@@ -154,7 +154,7 @@ class AdminApi:
     async def set_balance(self, request: Request) -> Response:
         body = Body(
             await read_control_json(request, "SetBalanceRequest"), "SetBalanceRequest")
-        micros = parse_dollars(body.required_string("balance_dollars"), what="balance_dollars")
+        micros = dollars_field(body.data, "balance_dollars", required=True) or 0
         subaccount = body.integer("subaccount") or 0
         await self.accounts.set_balance(request.path_params["user_id"], micros, subaccount)
         return json_response({"balance_dollars": format_money(micros),
@@ -243,6 +243,21 @@ def admin_market(market: Any) -> dict[str, Any]:
     return _market(market)
 
 
+def dollars_field(data: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
+    """Read an amount of dollars from a control-plane body: a string such as ``"250.00"`` or
+    a number such as ``250`` (the sandbox's own API is lenient where Kalshi's is strict)."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise InvalidParameters(f"{name} is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidParameters(f"{name} must be dollars, as a number (250) or a string "
+                                "(\"250.00\")")
+    text = value if isinstance(value, str) else repr(value)
+    return parse_dollars(text, what=name)
+
+
 def _market(market: Any) -> dict[str, Any]:
     data = render_market(market)
     data["hvm"] = market.hvm
@@ -283,4 +298,4 @@ def _ranges(value: Any) -> tuple[PriceRange, ...]:
     return tuple(bands)
 
 
-__all__ = ["AdminApi", "admin_market", "parse_instant_field"]
+__all__ = ["AdminApi", "admin_market", "dollars_field", "parse_instant_field"]

@@ -135,15 +135,19 @@ def faults_remove(
     rule_id: Annotated[str, typer.Argument(help="The rule's id, e.g. f1.")],
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Remove one fault rule."""
     control_call(url, token, "DELETE", f"/faults/{rule_id}")
+    print_result({"removed": rule_id}, as_json)
 
 
 @faults_app.command("clear")
-def faults_clear(url: UrlOption = DEFAULT_URL, token: TokenOption = "") -> None:
+def faults_clear(url: UrlOption = DEFAULT_URL, token: TokenOption = "",
+                 as_json: JsonOption = False) -> None:
     """Remove every fault rule."""
     control_call(url, token, "DELETE", "/faults")
+    print_result({"cleared": True}, as_json)
 
 
 __all__ = ["faults_app"]

@@ -127,6 +127,8 @@ EVENTS = ("ids", "full", "off")
 POSITION_EVERY = 1 << 20
 """Bytes written without a commit after which the position is stored anyway, so that
 start-up after a crash never reads much more than this (reads make no commits)."""
+RECENT = 50
+"""Entries the journal keeps in memory for its tail."""
 HOLD_LIMIT = 50_000
 """Lines that may wait for a line of a lower seq before they are written out of order."""
 
@@ -170,6 +172,10 @@ class Journal:
         """What start-up found of an unclean stop, for the next ``start`` entry."""
         self._replay_timers: dict[tuple[str, str], deque[Supply]] | None = None
         self.instant_text = InstantText()
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
+        """The last entries appended, newest last (the dashboard's journal tail)."""
+        self.on_append: Callable[[], None] | None = None
+        """Called after every entry is appended (the dashboard's feed listens)."""
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -345,7 +351,10 @@ class Journal:
         if record is not None:
             record.appended = True
         self._pending.append((record, entry))
+        self.recent.append(entry)
         self._schedule_flush()
+        if self.on_append is not None:
+            self.on_append()
         return seq
 
     def _schedule_flush(self) -> None:
