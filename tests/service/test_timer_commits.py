@@ -17,6 +17,7 @@ from kalshi_sandbox.domain.clock import MICROS, SystemClock
 from kalshi_sandbox.domain.rules import Rules
 from kalshi_sandbox.domain.timer import Timer, TimerKind
 from kalshi_sandbox.exchange.commands import CreateRfq
+from kalshi_sandbox.exchange.ports import ObservedStore
 from kalshi_sandbox.exchange.scheduler import Scheduler
 from kalshi_sandbox.storage.sqlite import SqliteStore
 from tests.service.harness import make_harness
@@ -63,6 +64,7 @@ def test_a_burst_of_timers_due_at_one_instant_commits_once(tmp_path: Path) -> No
                 market_ticker=market.ticker, rest_remainder=False, contracts=1))
         assert len(scheduler) == len(users)
         commits = Commits()
+        assert isinstance(store, ObservedStore)
         store.observe_commits(commits)
         try:
             fired = await scheduler.advance_to(clock.now() + 3_600 * MICROS)
