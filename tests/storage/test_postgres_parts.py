@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kalshi_sandbox.domain import events as ev
+from kalshi_sandbox.domain.lifecycle import MarketEvent
 from kalshi_sandbox.domain.quote import Side
 from kalshi_sandbox.storage.eventcodec import EVENT_TYPES, decode_batch, encode_batch
 from kalshi_sandbox.storage.postgres import (
@@ -44,6 +45,8 @@ def test_every_event_type_survives_a_batch_round_trip() -> None:
         ev.FillCreated(e.fill(), 300), ev.LevelChanged("T", Side.NO, 4_500, -2, "u", 1, "c", 9),
         ev.PositionChanged(e.position()), ev.MarketUpdated(e.market()),
         ev.OrderGroupChanged(e.order_group(), "triggered", 7),
+        ev.MarketLifecycle(e.market(), "settled", 8),
+        ev.EventLifecycle(MarketEvent("KXA-26DEC31", "KXA", "A", "", False, 1, 2, None, 3), 9),
     ]
     assert {type(event).__name__ for event in batch} == set(EVENT_TYPES)
     assert decode_batch(encode_batch(batch)) == batch
