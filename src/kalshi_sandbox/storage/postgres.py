@@ -22,7 +22,8 @@ Each transaction starts with one call of ``sandbox_begin()``: take the lock (cou
 wait if it was taken), then read the ``sandbox_sync`` row: a version that every committing
 transaction that changed something moves on, the sequence number of the last committed
 event batch, and an epoch that moves when an instance replaces the whole state (a reset, a
-restored snapshot: ``announce_replaced``), on which the others call ``on_foreign_replace``. An instance that finds the version moved by someone else calls its
+restored snapshot: ``announce_replaced``), on which the others call ``on_foreign_replace``.
+An instance that finds the version moved by someone else calls its
 ``on_foreign_change`` hooks (the in-memory order books forget themselves) and delivers the
 other instances' event batches it has not delivered yet (``EventRelay``) before its own.
 Event batches are rows of ``sandbox_events`` numbered under the lock, so in commit order and
