@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -190,6 +191,7 @@ class Sandbox:
     combos: Combos | None = None
     instance: Instance | None = None
     """This instance's share of a PostgreSQL exchange (storage/instances.py), else None."""
+    _reloading: asyncio.Task[None] | None = None
 
     @property
     def powers(self) -> Sequence[Reloadable]:
@@ -275,6 +277,18 @@ class Sandbox:
         self.scheduler.clear()
         async with self.store.transaction() as tx:
             self.scheduler.add(await tx.pending_timers())
+
+    async def replaced(self, cause: Cause) -> None:
+        """Reload after this instance replaced the state; other instances then reload too."""
+        await self.reload(cause)
+        if self.instance is not None:
+            await self.instance.store.announce_replaced()
+
+    def reload_later(self) -> None:
+        """Reload soon: another instance replaced the state (called inside a transaction)."""
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.get_running_loop().create_task(
+                self.reload(Cause.RESTORE), name="reload")
 
     async def reload(self, cause: Cause) -> None:
         """Bring every part's memory in line with a replaced state: the exchange's first
@@ -421,7 +435,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
     sandbox = Sandbox(settings, store, clock, hub, exchange, accounts, markets, admin,
                       scheduler, authenticator, limits, keeper, journal, seeder, faults,
                       counterparties, snapshots, liquidity)
-    admin.reload = snapshots.reload = sandbox.reload
+    admin.reload = snapshots.reload = sandbox.replaced
     sandbox.lifecycle, sandbox.schedule, sandbox.combos = lifecycle, schedule, combos
     if isinstance(store, PostgresStore):
         # Events travel through the database to every instance, this one included; the
@@ -432,6 +446,7 @@ def build(settings: Settings, *, store: Store | None = None, clock: Clock | None
         exchange.outbox = instance.outbox
         exchange.publisher = Nowhere()
         store.on_foreign_change.append(exchange.books.forget)
+        store.on_foreign_replace.append(sandbox.reload_later)
         if instance.buckets is not None:
             limits.shared = instance.buckets.charge
             limits.forget_shared = instance.buckets.forget

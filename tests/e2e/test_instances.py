@@ -281,3 +281,32 @@ def test_rate_limit_buckets_are_shared_by_the_instances(tmp_path: Path) -> None:
         a.stop()
         b.stop()
         postgres.drop_made()
+
+
+def test_a_reset_through_one_instance_reloads_the_others(pair: Pair) -> None:
+    control_a, control_b = Control(pair.a.base_url), Control(pair.b.base_url)
+    control_a.market(MARKET)
+    trader_b = Trader(pair.b.base_url, control_a.trader("bidder", "1000").account)
+    with closing(control_a, control_b, trader_b):
+        placed = trader_b.post("/portfolio/events/orders", json={
+            "ticker": MARKET, "side": "bid", "price": "0.40", "count": "5",
+            "time_in_force": "good_till_canceled",
+            "self_trade_prevention_type": "taker_at_cross"})
+        assert placed.status_code == 201, placed.text
+        assert book_levels(pair.b) != []  # B's market-data view holds the bid
+        control_a.reset()
+        control_a.market(MARKET)  # the same ticker again, with an empty book
+        # B's next transaction hears of the reset and reloads its views.
+        deadline = time.monotonic() + 10
+        while book_levels(pair.b) and time.monotonic() < deadline:
+            assert httpx.get(f"{pair.b.base_url}/trade-api/v2/markets/{MARKET}").is_success
+            time.sleep(0.1)
+        assert book_levels(pair.b) == []
+
+
+def book_levels(server: ServerProcess) -> list[Any]:
+    """Return the YES bid levels of the market's REST order book (no signature needed)."""
+    response = httpx.get(f"{server.base_url}/trade-api/v2/markets/{MARKET}/orderbook")
+    assert response.status_code == 200, response.text
+    book = response.json()["orderbook_fp"]
+    return list(book.get("yes_dollars") or [])

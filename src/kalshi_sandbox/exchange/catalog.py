@@ -65,8 +65,12 @@ class Catalog:
         """Return a page of events in ticker order, with their markets if ``nested``."""
         async with self.store.transaction() as tx:
             rows = await tx.list_events(replace(query, limit=query.limit + 1))
-            views = [EventView(e, await self._markets(tx, e) if nested else ())
-                     for e in rows]
+            markets: dict[str, list[Market]] = {}
+            if nested:
+                # One read for the page's markets, not one per event.
+                for market in await tx.markets_of_events([e.event_ticker for e in rows]):
+                    markets.setdefault(market.event_ticker, []).append(market)
+            views = [EventView(e, tuple(markets.get(e.event_ticker, ()))) for e in rows]
         return Page.of(views, query.limit, lambda v: (0, v.event.event_ticker))
 
     @staticmethod

@@ -8,8 +8,7 @@ instances' memory, so with several instances it would act on one of them at rand
 - counterparties and liquidity: their configuration and reactions live in one process;
 - fault rules: a rule would apply to the requests that happen to reach one instance
   (the per-request ``X-Sandbox-Fault`` header still works everywhere);
-- reset, snapshot restore and journal replay: the other instances' order books, market
-  data, timers and rate-limit tiers would still describe the state that was replaced;
+- journal replay: it replays one process's history through one instance;
 - the journal (off with several instances): it records one process's requests.
 
 Reading stays allowed everywhere. A refused request is answered 409 ``single_instance_only``.
@@ -25,8 +24,7 @@ from kalshi_sandbox.powers.guard import CONTROL_PREFIX
 
 _ANY_WRITE = tuple(CONTROL_PREFIX + p for p in ("/counterparties", "/liquidity", "/faults"))
 _POSTS = tuple(CONTROL_PREFIX + p for p in (
-    "/clock/advance", "/clock/speed", "/reset", "/snapshots/restore", "/journal/replay",
-    "/journal/export"))
+    "/clock/advance", "/clock/speed", "/journal/replay", "/journal/export"))
 
 
 class SingleInstanceOnly(Conflict):

@@ -13,7 +13,9 @@ bootstrap.py joins the sandbox's parts to it:
   stuck), and deleting the timer row in the transaction that applies it fires each exactly
   once whichever instance gets there first;
 - rate limits: token buckets are rows of ``sandbox_buckets``, paid from with one statement
-  (``charge``); tiers set through another instance are re-read by the sweeper's round.
+  (``charge``); tiers set through another instance are re-read by the sweeper's round;
+- a reset or a restored snapshot: the other instances reload everything they keep in memory
+  when their next transaction finds the store's epoch moved.
 
 docs/deploy.md lists what needs a single instance and why.
 """

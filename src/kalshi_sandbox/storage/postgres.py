@@ -20,8 +20,10 @@ again after a lost connection (retries: none are, a failed commit raises).
 
 Each transaction starts with one call of ``sandbox_begin()``: take the lock (counting a
 wait if it was taken), then read the ``sandbox_sync`` row: a version that every committing
-transaction that changed something moves on, and the sequence number of the last committed
-event batch. An instance that finds the version moved by someone else calls its
+transaction that changed something moves on, the sequence number of the last committed
+event batch, and an epoch that moves when an instance replaces the whole state (a reset, a
+restored snapshot: ``announce_replaced``), on which the others call ``on_foreign_replace``.
+An instance that finds the version moved by someone else calls its
 ``on_foreign_change`` hooks (the in-memory order books forget themselves) and delivers the
 other instances' event batches it has not delivered yet (``EventRelay``) before its own.
 Event batches are rows of ``sandbox_events`` numbered under the lock, so in commit order and
@@ -87,7 +89,7 @@ CREATE TABLE IF NOT EXISTS sandbox_sync (
     id INTEGER PRIMARY KEY,
     version BIGINT NOT NULL,
     last_event BIGINT NOT NULL,
-    lock_waits BIGINT NOT NULL DEFAULT 0
+    epoch BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO sandbox_sync (id, version, last_event) VALUES (1, 0, 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS sandbox_events (
@@ -103,7 +105,8 @@ CREATE TABLE IF NOT EXISTS sandbox_buckets (
     PRIMARY KEY (user_id, bucket)
 );
 CREATE OR REPLACE FUNCTION sandbox_begin(lock_key BIGINT, OUT waited BOOLEAN,
-                                         OUT version BIGINT, OUT last_event BIGINT)
+                                         OUT version BIGINT, OUT last_event BIGINT,
+                                         OUT epoch BIGINT)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     waited := NOT pg_try_advisory_xact_lock(lock_key);
@@ -111,7 +114,8 @@ BEGIN
         PERFORM pg_advisory_xact_lock(lock_key);
     END IF;
     -- A new statement, so a new snapshot: it sees every commit made before the lock.
-    SELECT s.version, s.last_event INTO version, last_event FROM sandbox_sync s WHERE id = 1;
+    SELECT s.version, s.last_event, s.epoch INTO version, last_event, epoch
+    FROM sandbox_sync s WHERE id = 1;
 END $$;
 """
 """Tables and the begin function of the coordination protocol (PostgreSQL only, idempotent).
@@ -188,6 +192,8 @@ class _PgDriver:
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any] | None:
         connection, text = self._conn(sql)
+        if not sql.startswith("SELECT"):
+            self.changed = True
         try:
             row = await connection.fetchrow(text, *params)
         except _DRIVER_ERRORS as exc:
@@ -293,12 +299,16 @@ class PostgresStore:
         self.on_foreign_change: list[Callable[[], None]] = []
         """Called (inside a transaction) when another instance changed something since this
         instance's last transaction: memory kept beside the database forgets itself."""
+        self.on_foreign_replace: list[Callable[[], None]] = []
+        """Called (inside a transaction) when another instance replaced the whole state
+        (a reset, a restored snapshot) since this instance's last transaction."""
         self.relay: EventRelay | None = None
         """Set to deliver every instance's event batches in order (``EventRelay``)."""
         self._driver = _PgDriver()
         self._tx = PgTransaction(self._driver)
         self._lock = asyncio.Lock()
         self._version = -1
+        self._epoch = -1
         self._observer: CommitObserver | None = None
         self._schema_hash = 0
         self._held_since = 0.0
@@ -416,10 +426,10 @@ class PostgresStore:
             try:
                 await connection.execute("BEGIN")
                 row = await connection.fetchrow(
-                    "SELECT waited, version, last_event FROM sandbox_begin($1)",
+                    "SELECT waited, version, last_event, epoch FROM sandbox_begin($1)",
                     self.lock_key(TRANSACTION_LOCK))
                 assert row is not None
-                waited, version, last_event = row
+                waited, version, last_event, epoch = row
             except _DRIVER_ERRORS as exc:
                 await self._rollback_quietly()
                 raise _storage_error(exc) from exc
@@ -434,6 +444,11 @@ class PostgresStore:
             tx.payloads.clear()
             tx.callbacks.clear()
             self._driver.changed = False
+            if epoch != self._epoch:
+                if self._epoch >= 0:
+                    for replaced in self.on_foreign_replace:
+                        replaced()
+                self._epoch = epoch
             if version != self._version:
                 if self._version >= 0:
                     stats.foreign_changes += 1
@@ -530,6 +545,14 @@ class PostgresStore:
             # The connection is unusable: drop it; the next transaction reconnects.
             log.warning("rollback failed; reconnecting")
             connection.terminate()
+
+    async def announce_replaced(self) -> None:
+        """Tell the other instances that this one replaced the whole state (they reload)."""
+        async with self.transaction():
+            value = await self._tx.pg.fetchone(
+                "UPDATE sandbox_sync SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+            assert value is not None
+            self._epoch = int(value[0])
 
     # Whole state -----------------------------------------------------------------------
 

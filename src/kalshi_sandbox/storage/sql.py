@@ -674,6 +674,15 @@ class SqlTransaction:
         sql = f"{EVENTS.select}{where.sql()} ORDER BY event_ticker LIMIT {int(query.limit)}"
         return [EVENTS.from_row(r) for r in await self.db.fetchall(sql, where.params)]
 
+    async def markets_of_events(self, event_tickers: Sequence[str]) -> list[Market]:
+        if not event_tickers:
+            return []
+        marks = ", ".join(["?"] * len(event_tickers))
+        rows = await self.db.fetchall(
+            self._q(f"{MARKETS.select} WHERE event_ticker IN ({marks}) "
+                    "ORDER BY event_ticker, ticker"), tuple(event_tickers))
+        return [MARKETS.from_row(r) for r in rows]
+
     async def insert_settlement(self, settlement: Settlement) -> None:
         await self.insert_settlements((settlement,))
 
