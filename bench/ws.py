@@ -5,6 +5,9 @@ off``, SQLite in a temporary directory, pinned to one core when two are availabl
 process on the other core, opens ``--connections`` WebSocket connections subscribed to
 ``communications``.
 
+Past 500 lines on purpose: the server, the load process and both measurements share one
+set of connections and one report.
+
 1. Broadcast: ``--rfqs`` times, it sends a signed Create RFQ and measures the time from sending
    the request to the moment the last of the connections has received that RFQ's
    ``rfq_created`` (then deletes the RFQ and waits for every ``rfq_deleted``, untimed).

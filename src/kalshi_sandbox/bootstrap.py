@@ -2,6 +2,9 @@
 
 ``build`` makes every part and connects them; ``Sandbox`` starts and stops them in order, and
 ``reload``s them, in order, when the whole state is replaced (a reset, a restored snapshot).
+
+Past 500 lines on purpose: wiring is read top to bottom in one place; splitting it would
+scatter the order parts must be built, started and reloaded in.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Each case runs on both paths, the deprecated ``/communications/quotes/{quote_id}
 the RFQ-scoped ``/communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm``. Every error case
 also checks that the failed request changed nothing: quote, RFQ, balances, orders, fills, the
 clock and the pending timers read the same before and after.
+
+Past 500 lines on purpose: one contract, one table of cases.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ micro-dollar. Invariants on top: money is conserved (balances + fees collected +
 per open contract pair change only by what the operator deposits), positions net to zero in
 every market, no quote executes after its confirmation window lapsed, and every executed
 quote has exactly two fills.
+
+Past 500 lines on purpose: the model and the state machine that drives it are read together.
 """
 
 from __future__ import annotations

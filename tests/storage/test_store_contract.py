@@ -2,6 +2,9 @@
 
 Only the ``Store``/``Transaction`` ports are used, so a new backend passes or fails this suite
 without any test knowing its type.
+
+Past 500 lines on purpose: one contract for every backend, kept in one suite so a backend
+is checked against all of it.
 """
 
 from __future__ import annotations
