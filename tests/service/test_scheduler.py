@@ -296,3 +296,24 @@ def test_manual_clock_background_task_fires_nothing_until_advanced() -> None:
 
     assert early == 1
     assert [(t.id, at - START) for t, at in log.fired] == [(1, 0), (2, 1)]
+
+
+def test_dropping_timers_it_does_not_hold_changes_nothing() -> None:
+    """Another instance's timers, or timers already fired, are not this scheduler's to drop."""
+    async def main() -> None:
+        clock = ManualClock(START)
+        log = Log(clock, 2)
+        scheduler = Scheduler(clock, log)
+        timers = timers_after(START, [1 * MS, 2 * MS])
+        scheduler.add(timers)
+        scheduler.drop([99, 100])
+        assert len(scheduler) == 2
+        await scheduler.advance_to(START + 1 * MS)
+        scheduler.drop([timers[0].id])  # the fired timer's row is deleted afterwards
+        assert len(scheduler) == 1
+        scheduler.drop([timers[1].id])
+        assert len(scheduler) == 0
+        await scheduler.advance_to(START + 5 * MS)
+        log.assert_each_once(timers[:1])
+
+    asyncio.run(main())

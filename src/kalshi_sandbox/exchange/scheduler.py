@@ -53,6 +53,8 @@ class Scheduler:
         """(due, id, timer): tuples compare in C, where Timer's generated ordering runs
         Python for every comparison of every push and pop."""
         self._dropped: set[int] = set()
+        self._held: set[int] = set()
+        """Ids in the heap: only these can be dropped (another instance's timers are not)."""
         self._wakeup: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._firing = asyncio.Lock()
@@ -66,17 +68,20 @@ class Scheduler:
         for timer in timers:
             earliest = heap[0][0] if heap else None
             heapq.heappush(heap, (timer.due, timer.id, timer))
+            self._held.add(timer.id)
             if earliest is None or timer.due < earliest:
                 self._wake()
 
     def drop(self, timer_ids: Iterable[int]) -> None:
         """Forget timers whose rows were deleted by a committed transaction."""
-        self._dropped.update(timer_ids)
+        held = self._held
+        self._dropped.update(i for i in timer_ids if i in held)
 
     def clear(self) -> None:
         """Forget every timer (after a reset)."""
         self._heap.clear()
         self._dropped.clear()
+        self._held.clear()
         self._wake()
 
     def next_due(self) -> Instant | None:
@@ -154,13 +159,17 @@ class Scheduler:
     def _pop_due(self, limit: Instant) -> Timer | None:
         self._discard_dropped()
         if self._heap and self._heap[0][0] <= limit:
-            return heapq.heappop(self._heap)[2]
+            timer = heapq.heappop(self._heap)[2]
+            self._held.discard(timer.id)
+            return timer
         return None
 
     def _discard_dropped(self) -> None:
         heap, dropped = self._heap, self._dropped
         while heap and heap[0][1] in dropped:
-            dropped.discard(heapq.heappop(heap)[1])
+            timer_id = heapq.heappop(heap)[1]
+            dropped.discard(timer_id)
+            self._held.discard(timer_id)
 
     async def _fire_one(self, timer: Timer) -> None:
         try:
