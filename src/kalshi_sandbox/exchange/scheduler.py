@@ -20,7 +20,6 @@ due at each instant together and returns once all of them are durable.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -28,6 +27,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 
 from kalshi_sandbox.domain.clock import Clock, Instant, ManualClock, SystemClock
 from kalshi_sandbox.domain.timer import Timer
+from kalshi_sandbox.exchange.tasks import cancel_task
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,8 @@ class Scheduler:
 
     async def stop(self) -> None:
         """Stop the background task."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
 
     async def advance_to(self, target: Instant) -> int:
         """Move a manual clock to ``target``, firing every timer due by then; return how many."""

@@ -36,6 +36,7 @@ from kalshi_sandbox.domain.events import Event
 from kalshi_sandbox.domain.limits import MICRO_TOKENS, Limit
 from kalshi_sandbox.domain.timer import Timer, TimerKind
 from kalshi_sandbox.exchange.ports import StorageError, Transaction
+from kalshi_sandbox.exchange.tasks import cancel_task
 from kalshi_sandbox.storage.postgres import (
     _DRIVER_ERRORS,
     NO_SCHEMA,
@@ -155,11 +156,8 @@ class TimerSweeper:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="sweeper")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

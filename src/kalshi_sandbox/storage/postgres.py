@@ -56,6 +56,7 @@ from kalshi_sandbox.exchange.ports import (
     StorageError,
     Transaction,
 )
+from kalshi_sandbox.exchange.tasks import cancel_task
 from kalshi_sandbox.storage.eventcodec import decode_batch, encode_batch
 from kalshi_sandbox.storage.schema import MIGRATIONS, TABLES
 from kalshi_sandbox.storage.sql import SqlTransaction
@@ -614,11 +615,8 @@ class EventRelay:
                                                             name="event-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
         if self._connection is not None:
             with contextlib.suppress(*_DRIVER_ERRORS):
                 await self._connection.close(timeout=5)

@@ -10,48 +10,21 @@
 // Exit status 1 with a JSON error on stderr when any step fails.
 "use strict";
 
-const axios = require("axios");
+const common = require("./common");
+
+const { readStdin, refusal, run } = common;
 const {
   CommunicationsApi,
-  Configuration,
   MarketApi,
   PortfolioApi,
 } = require("kalshi-typescript");
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (chunk) => { text += chunk; });
-    process.stdin.on("end", () => resolve(text));
-    process.stdin.on("error", reject);
-  });
-}
-
 function client(baseUrl, account) {
-  const configuration = new Configuration({
-    apiKey: account.key_id,
-    privateKeyPem: account.private_key_pem,
-    basePath: baseUrl + "/trade-api/v2",
+  return common.client(baseUrl, account, {
+    communications: CommunicationsApi,
+    markets: MarketApi,
+    portfolio: PortfolioApi,
   });
-  const http = axios.create();
-  return {
-    communications: new CommunicationsApi(configuration, undefined, http),
-    markets: new MarketApi(configuration, undefined, http),
-    portfolio: new PortfolioApi(configuration, undefined, http),
-  };
-}
-
-async function refusal(call) {
-  try {
-    const response = await call();
-    return { status: response.status, data: response.data };
-  } catch (error) {
-    if (error.response) {
-      return { status: error.response.status, data: error.response.data };
-    }
-    throw error;
-  }
 }
 
 async function main() {
@@ -94,13 +67,4 @@ async function main() {
   process.stdout.write(JSON.stringify(out) + "\n");
 }
 
-main().catch((error) => {
-  const report = { error: String(error && error.message ? error.message : error) };
-  if (error && error.response) {
-    report.status = error.response.status;
-    report.data = error.response.data;
-    report.request = `${error.config && error.config.method} ${error.config && error.config.url}`;
-  }
-  process.stderr.write(JSON.stringify(report) + "\n");
-  process.exit(1);
-});
+run(main);

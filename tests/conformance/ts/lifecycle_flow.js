@@ -9,9 +9,10 @@
 // Exit status 1 with a JSON error on stderr when any step fails.
 "use strict";
 
-const axios = require("axios");
+const common = require("./common");
+
+const { readStdin, run } = common;
 const {
-  Configuration,
   EventsApi,
   ExchangeApi,
   MarketApi,
@@ -19,29 +20,15 @@ const {
   PortfolioApi,
 } = require("kalshi-typescript");
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (chunk) => { text += chunk; });
-    process.stdin.on("end", () => resolve(text));
-    process.stdin.on("error", reject);
-  });
-}
-
 async function main() {
   const input = JSON.parse(await readStdin());
-  const configuration = new Configuration({
-    apiKey: input.account.key_id,
-    privateKeyPem: input.account.private_key_pem,
-    basePath: input.base_url + "/trade-api/v2",
+  const { events, markets, exchange, combos, portfolio } = common.client(input.base_url, input.account, {
+    events: EventsApi,
+    markets: MarketApi,
+    exchange: ExchangeApi,
+    combos: MultivariateApi,
+    portfolio: PortfolioApi,
   });
-  const http = axios.create();
-  const events = new EventsApi(configuration, undefined, http);
-  const markets = new MarketApi(configuration, undefined, http);
-  const exchange = new ExchangeApi(configuration, undefined, http);
-  const combos = new MultivariateApi(configuration, undefined, http);
-  const portfolio = new PortfolioApi(configuration, undefined, http);
   const out = {};
   out.series = (await markets.getSeries(input.series)).data;
   out.series_list = (await markets.getSeriesList()).data;
@@ -59,13 +46,4 @@ async function main() {
   process.stdout.write(JSON.stringify(out) + "\n");
 }
 
-main().catch((error) => {
-  const report = { error: String(error && error.message ? error.message : error) };
-  if (error && error.response) {
-    report.status = error.response.status;
-    report.data = error.response.data;
-    report.request = `${error.config && error.config.method} ${error.config && error.config.url}`;
-  }
-  process.stderr.write(JSON.stringify(report) + "\n");
-  process.exit(1);
-});
+run(main);

@@ -7,42 +7,23 @@
 // Exit status 1 with a JSON error on stderr when any step fails.
 "use strict";
 
-const axios = require("axios");
+const common = require("./common");
+
+const { readStdin, refusal, run } = common;
 const {
   AccountApi,
   CommunicationsApi,
-  Configuration,
   MarketApi,
   PortfolioApi,
 } = require("kalshi-typescript");
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (chunk) => { text += chunk; });
-    process.stdin.on("end", () => resolve(text));
-    process.stdin.on("error", reject);
-  });
-}
-
-// Every API class registers its signing interceptor on the axios instance it is given, and
-// the default is the process-wide global instance; two accounts sharing it would have every
-// request signed by whichever interceptor runs last. One axios instance per account keeps
-// each account's signatures its own.
 function client(baseUrl, account) {
-  const configuration = new Configuration({
-    apiKey: account.key_id,
-    privateKeyPem: account.private_key_pem,
-    basePath: baseUrl + "/trade-api/v2",
+  return common.client(baseUrl, account, {
+    comms: CommunicationsApi,
+    portfolio: PortfolioApi,
+    markets: MarketApi,
+    account: AccountApi,
   });
-  const http = axios.create();
-  return {
-    comms: new CommunicationsApi(configuration, undefined, http),
-    portfolio: new PortfolioApi(configuration, undefined, http),
-    markets: new MarketApi(configuration, undefined, http),
-    account: new AccountApi(configuration, undefined, http),
-  };
 }
 
 async function advanceClock(baseUrl, seconds) {
@@ -58,18 +39,6 @@ async function advanceClock(baseUrl, seconds) {
 }
 
 // Return the status and body of a call the server is expected to refuse.
-async function refusal(call) {
-  try {
-    const response = await call();
-    return { status: response.status, data: response.data };
-  } catch (error) {
-    if (error.response) {
-      return { status: error.response.status, data: error.response.data };
-    }
-    throw error;
-  }
-}
-
 async function main() {
   const input = JSON.parse(await readStdin());
   const base = input.base_url;
@@ -143,13 +112,4 @@ async function main() {
   process.stdout.write(JSON.stringify(out) + "\n");
 }
 
-main().catch((error) => {
-  const report = { error: String(error && error.message ? error.message : error) };
-  if (error && error.response) {
-    report.status = error.response.status;
-    report.data = error.response.data;
-    report.request = `${error.config && error.config.method} ${error.config && error.config.url}`;
-  }
-  process.stderr.write(JSON.stringify(report) + "\n");
-  process.exit(1);
-});
+run(main);
