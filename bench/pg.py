@@ -347,21 +347,37 @@ def report(results: list[Result], core: int | None) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace, core: int | None, workdir: Path) -> list[Result]:
-    await admin_database()
-    signer = Signer.generate()
-    results = []
-    for number, setup in enumerate(SETUPS):
-        progress(f"{setup.name} ...")
-        results.append(await run_setup(setup, args, signer, core, workdir / str(number)))
-    return results
+    created = await admin_database()
+    try:
+        signer = Signer.generate()
+        results = []
+        for number, setup in enumerate(SETUPS):
+            progress(f"{setup.name} ...")
+            results.append(await run_setup(setup, args, signer, core, workdir / str(number)))
+        return results
+    finally:
+        if created:
+            await drop_database()
 
 
-async def admin_database() -> None:
+async def admin_database() -> bool:
+    """Create the bench's database unless it exists; return whether it was created."""
     connection = await asyncpg.connect(ADMIN_DSN)
     try:
-        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
-                                         DATABASE):
-            await connection.execute(f"CREATE DATABASE {DATABASE}")
+        if await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
+                                     DATABASE):
+            return False
+        await connection.execute(f"CREATE DATABASE {DATABASE}")
+        return True
+    finally:
+        await connection.close()
+
+
+async def drop_database() -> None:
+    """Drop the database the bench created, leaving none behind."""
+    connection = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     finally:
         await connection.close()
 
