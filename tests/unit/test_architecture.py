@@ -5,7 +5,8 @@ Layers, by the first component under ``kalshi_sandbox`` (README, "How it is buil
 * ``domain`` imports only the standard library and ``domain``: every rule of the exchange;
 * ``exchange`` (the emulated Kalshi's use cases) imports ``domain``, ``exchange`` and
   ``settings``; third-party code only in ``exchange/keys.py`` (``cryptography``);
-* ``storage`` imports ``domain``, ``exchange.ports`` and ``storage`` (and database drivers);
+* ``storage`` imports ``domain``, ``exchange.ports``, ``exchange.tasks`` (one standard-library
+  helper) and ``storage`` (and database drivers);
 * ``api`` (Kalshi's REST API and WebSocket) imports ``domain``, ``exchange``, ``api`` and
   ``settings``: never a tester power;
 * ``powers`` (the tester's powers) import ``domain``, ``exchange``, ``api`` (its plumbing,
@@ -58,8 +59,8 @@ RULES: dict[str, Rule] = {
     "exchange": Rule(("domain", "exchange", "settings"), False,
                      "kalshi_sandbox.domain, .exchange and .settings (third-party code only in "
                      "exchange/keys.py)"),
-    "storage": Rule(("domain", "exchange.ports", "storage"), True,
-                    "kalshi_sandbox.domain, .exchange.ports and .storage"),
+    "storage": Rule(("domain", "exchange.ports", "exchange.tasks", "storage"), True,
+                    "kalshi_sandbox.domain, .exchange.ports, .exchange.tasks and .storage"),
     "api": Rule(("domain", "exchange", "api", "settings"), True,
                 "kalshi_sandbox.domain, .exchange, .api and .settings"),
     "powers": Rule(("domain", "exchange", "api", "powers", "settings", "cli.options",

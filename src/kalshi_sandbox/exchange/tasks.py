@@ -1,4 +1,5 @@
-"""Background tasks: the one way a part stops the task it started."""
+"""Background tasks: the one way a part stops the task it started (standard library only, so
+storage may use it too)."""
 
 from __future__ import annotations
 
