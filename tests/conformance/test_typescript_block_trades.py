@@ -9,16 +9,13 @@ output. ``make test`` installs the pinned packages.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.api.support import server_now_seconds
-from tests.conformance.test_typescript_sdk import TS_DIR, _credentials
+from tests.conformance.test_typescript_sdk import _credentials, run_script
 from tests.conftest import MARKET
 from tests.support.server import Account, Control
 
@@ -29,10 +26,6 @@ def _party(account: Account) -> dict[str, str]:
 
 @pytest.fixture
 def flow(control: Control) -> tuple[dict[str, Any], Account, Account]:
-    node = shutil.which("node")
-    if node is None or not (TS_DIR / "node_modules" / "kalshi-typescript").is_dir():
-        pytest.fail("needs node and the pinned npm packages: run `make test` "
-                    "(or `npm ci` in tests/conformance/ts)")
     buyer = control.account("ts-block-buyer", "1000")
     seller = control.account("ts-block-seller", "1000")
     broker = control.account("ts-broker", "0")
@@ -40,11 +33,7 @@ def flow(control: Control) -> tuple[dict[str, Any], Account, Account]:
     payload = {"base_url": control.base_url, "market": MARKET,
                "expiration_ts": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
                "buyer": _party(buyer), "seller": _party(seller), "broker": _party(broker)}
-    done = subprocess.run([node, "block_trade_flow.js"], cwd=TS_DIR,
-                          input=json.dumps(payload), capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
-    return json.loads(done.stdout), buyer, seller
+    return run_script("block_trade_flow.js", payload), buyer, seller
 
 
 def test_typescript_sdk_runs_a_block_trade_proposal_to_execution(

@@ -4,15 +4,12 @@ combo market from legs (``ts/lifecycle_flow.js``)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from typing import Any
 
 import pytest
 
 from tests.api.support import execute
-from tests.conformance.test_typescript_sdk import TS_DIR, _credentials
+from tests.conformance.test_typescript_sdk import _credentials, run_script
 from tests.conftest import MARKET
 from tests.support.server import Control
 
@@ -21,10 +18,6 @@ OTHER = "KXOTHER-26DEC31-T1"
 
 @pytest.fixture
 def flow(control: Control) -> dict[str, Any]:
-    node = shutil.which("node")
-    if node is None or not (TS_DIR / "node_modules" / "kalshi-typescript").is_dir():
-        pytest.fail("needs node and the pinned npm packages: run `make test` "
-                    "(or `npm ci` in tests/conformance/ts)")
     control.market(OTHER)
     control.call("POST", "/collections", {"collection_ticker": "KXMVETS",
                                           "associated_events": ["KXTEST-26DEC31",
@@ -41,11 +34,7 @@ def flow(control: Control) -> dict[str, Any]:
                         {"event_ticker": "KXOTHER-26DEC31", "market_ticker": "KXOTHER-26DEC31-T2",
                          "side": "no"}],
                "account": _credentials(requester.account)}
-    done = subprocess.run([node, "lifecycle_flow.js"], cwd=TS_DIR, input=json.dumps(payload),
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    return run_script("lifecycle_flow.js", payload)
 
 
 def test_typescript_sdk_reads_series_events_schedule_collections_and_settlements(

@@ -8,32 +8,22 @@ it two accounts and checks the output. ``make test`` installs the pinned package
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from typing import Any
 
 import pytest
 
-from tests.conformance.test_typescript_sdk import TS_DIR, _credentials
+from tests.conformance.test_typescript_sdk import _credentials, run_script
 from tests.conftest import MARKET
 from tests.support.server import Account, Control
 
 
 @pytest.fixture
 def flow(control: Control) -> tuple[dict[str, Any], Account, Account]:
-    node = shutil.which("node")
-    if node is None or not (TS_DIR / "node_modules" / "kalshi-typescript").is_dir():
-        pytest.fail("needs node and the pinned npm packages: run `make test` "
-                    "(or `npm ci` in tests/conformance/ts)")
     buyer = control.account("ts-buyer", "1000")
     seller = control.account("ts-seller", "1000")
     payload = {"base_url": control.base_url, "market": MARKET,
                "buyer": _credentials(buyer), "seller": _credentials(seller)}
-    done = subprocess.run([node, "order_flow.js"], cwd=TS_DIR, input=json.dumps(payload),
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
-    return json.loads(done.stdout), buyer, seller
+    return run_script("order_flow.js", payload), buyer, seller
 
 
 def test_typescript_sdk_places_reads_and_cancels_a_resting_order_on_the_v2_paths(

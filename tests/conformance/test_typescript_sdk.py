@@ -26,19 +26,24 @@ def _credentials(account: Account) -> dict[str, str]:
     return {"key_id": account.key_id, "private_key_pem": account.private_key_pem}
 
 
-def run_flow(control: Control, requester: Account, maker: Account) -> dict[str, Any]:
-    """Run the Node script against the sandbox and return its JSON output."""
+def run_script(script: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one of the Node scripts in ``ts/`` on ``payload`` and return its JSON output."""
     node = shutil.which("node")
     if node is None or not (TS_DIR / "node_modules" / "kalshi-typescript").is_dir():
         pytest.fail("needs node and the pinned npm packages: run `make test` "
                     "(or `npm ci` in tests/conformance/ts)")
-    payload = {"base_url": control.base_url, "market": MARKET,
-               "requester": _credentials(requester), "maker": _credentials(maker)}
-    done = subprocess.run([node, "rfq_flow.js"], cwd=TS_DIR, input=json.dumps(payload),
+    done = subprocess.run([node, script], cwd=TS_DIR, input=json.dumps(payload),
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+def run_flow(control: Control, requester: Account, maker: Account) -> dict[str, Any]:
+    """Run the RFQ flow script against the sandbox and return its JSON output."""
+    return run_script("rfq_flow.js", {
+        "base_url": control.base_url, "market": MARKET,
+        "requester": _credentials(requester), "maker": _credentials(maker)})
 
 
 @pytest.fixture
